@@ -1,0 +1,72 @@
+import { existsSync } from 'node:fs';
+import { defineConfig, devices } from '@playwright/test';
+import { chromium } from 'playwright-core';
+import { loadConfig, newRunId } from './fixtures/config.ts';
+import { cliGrepFromArgv } from './fixtures/requirements.ts';
+
+// Validate configuration before anything starts: a bad variable stops the run in seconds.
+const suite = loadConfig();
+
+// One id for the whole run; workers inherit the environment of the runner.
+process.env.OBS_RUN_ID ||= suite.runId ?? newRunId();
+// Preflight checks only what the selected requirements need.
+const cliGrep = cliGrepFromArgv(process.argv);
+process.env.OBS_GREP ??= cliGrep.grep ?? '';
+process.env.OBS_GREP_INVERT ??= cliGrep.grepInvert ?? '';
+
+/** Playwright's own Chromium when installed, Debian's otherwise; never a download. */
+function chromiumExecutable(): string | undefined {
+  const own = chromium.executablePath();
+  if (own && existsSync(own)) return undefined;
+  for (const candidate of [process.env.CHROMIUM_PATH, '/usr/bin/chromium', '/usr/bin/chromium-browser']) {
+    if (candidate && existsSync(candidate)) return candidate;
+  }
+  return undefined;
+}
+
+const reportDir = process.env.OBS_REPORT_DIR ?? 'playwright-report';
+
+export default defineConfig({
+  testDir: './e2e',
+  outputDir: 'test-results',
+  // The cluster is shared state: requirements run side by side only where they do not touch the same objects.
+  fullyParallel: false,
+  workers: process.env.CI ? 2 : 1,
+  forbidOnly: !!process.env.CI,
+  retries: 0,
+  timeout: 10 * 60_000,
+  expect: { timeout: 15_000 },
+  reporter: [
+    ['list'],
+    ['html', { open: 'never', outputFolder: reportDir }],
+    ['junit', { outputFile: `${reportDir}/junit.xml` }],
+  ],
+  use: {
+    trace: 'retain-on-failure',
+    screenshot: 'only-on-failure',
+    ignoreHTTPSErrors: false,
+  },
+  projects: [
+    { name: 'setup', testMatch: /.*\.setup\.ts/, teardown: 'teardown' },
+    { name: 'teardown', testMatch: /.*\.teardown\.ts/ },
+    {
+      name: 'api',
+      testMatch: /.*\.spec\.ts/,
+      grepInvert: /@ui\b/,
+      dependencies: ['setup'],
+    },
+    {
+      name: 'ui',
+      testMatch: /.*\.spec\.ts/,
+      grep: /@ui\b/,
+      dependencies: ['setup'],
+      use: {
+        ...devices['Desktop Chrome'],
+        launchOptions: {
+          executablePath: chromiumExecutable(),
+          args: ['--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'],
+        },
+      },
+    },
+  ],
+});
