@@ -47,7 +47,9 @@ export default defineConfig({
     ignoreHTTPSErrors: false,
   },
   projects: [
-    { name: 'setup', testMatch: /.*\.setup\.ts/, teardown: 'teardown' },
+    // Preflight first and alone: a missing cluster or component stops the run in seconds.
+    { name: 'preflight', testMatch: /preflight\.setup\.ts/ },
+    { name: 'setup', testMatch: /.*\.setup\.ts/, testIgnore: /preflight\.setup\.ts/, dependencies: ['preflight'], teardown: 'teardown' },
     { name: 'teardown', testMatch: /.*\.teardown\.ts/ },
     {
       name: 'api',
