@@ -18,7 +18,7 @@ export function sourceHash(): string {
   const files = [
     ...walk(join(hookDir, 'src')),
     ...walk(join(APP_DIR, 'src')),
-    join(APP_DIR, 'svelte.config.js'),
+    join(APP_DIR, 'svelte.config.ts'),
     join(APP_DIR, 'vite.config.ts'),
     join(APP_DIR, 'package.json'),
   ].sort();

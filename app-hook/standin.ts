@@ -3,7 +3,7 @@
  * process, for the self-tests, the benchmark and `npm run demo-app`. Ready means it printed
  * adapter-node's "Listening on" line; no polling, no sleeping.
  */
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
@@ -30,6 +30,12 @@ export interface StandinOptions {
   imports?: string[];
   startTimeoutMs?: number;
 }
+
+const running = new Set<ChildProcess>();
+// A test that fails before its `after` ran must not leave a server holding a port.
+process.once('exit', () => {
+  for (const child of running) child.kill('SIGKILL');
+});
 
 /** Builds `demo-app/` if its build is missing or stale; safe to call from parallel processes. */
 export function ensureStandinBuilt(): void {
@@ -58,10 +64,16 @@ export async function startStandin(options: StandinOptions = {}): Promise<Standi
     env: { ...process.env, HOST: '127.0.0.1', PORT: String(port), ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  running.add(child);
   let output = '';
   child.stdout.setEncoding('utf8').on('data', (d: string) => (output += d));
   child.stderr.setEncoding('utf8').on('data', (d: string) => (output += d));
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const exited = new Promise<void>((resolve) =>
+    child.once('exit', () => {
+      running.delete(child);
+      resolve();
+    }),
+  );
 
   const timeoutMs = options.startTimeoutMs ?? 15_000;
   await new Promise<void>((resolve, reject) => {

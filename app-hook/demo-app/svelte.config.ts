@@ -1,8 +1,10 @@
 import adapter from '@sveltejs/adapter-node';
+import type { Config } from '@sveltejs/kit';
 
-/** @type {import('@sveltejs/kit').Config} */
-export default {
+const config: Config = {
   kit: {
     adapter: adapter({ out: 'build', precompress: false }),
   },
 };
+
+export default config;
