@@ -1,11 +1,21 @@
 import { existsSync } from 'node:fs';
 import { defineConfig, devices } from '@playwright/test';
 import { chromium } from 'playwright-core';
-import { loadConfig, newRunId } from './fixtures/config.ts';
+import { ConfigError, loadConfig, newRunId, type SuiteConfig } from './fixtures/config.ts';
 import { cliGrepFromArgv } from './fixtures/requirements.ts';
 
 // Validate configuration before anything starts: a bad variable stops the run in seconds.
-const suite = loadConfig();
+function loadOrExit(): SuiteConfig {
+  try {
+    return loadConfig();
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    // A stack trace through Playwright's config loader would bury the one line that matters.
+    console.error(err.message);
+    process.exit(2);
+  }
+}
+const suite = loadOrExit();
 
 // One id for the whole run; workers inherit the environment of the runner.
 process.env.OBS_RUN_ID ||= suite.runId ?? newRunId();
@@ -18,13 +28,13 @@ process.env.OBS_GREP_INVERT ??= cliGrep.grepInvert ?? '';
 function chromiumExecutable(): string | undefined {
   const own = chromium.executablePath();
   if (own && existsSync(own)) return undefined;
-  for (const candidate of [process.env.CHROMIUM_PATH, '/usr/bin/chromium', '/usr/bin/chromium-browser']) {
+  for (const candidate of [suite.chromiumPath, '/usr/bin/chromium', '/usr/bin/chromium-browser']) {
     if (candidate && existsSync(candidate)) return candidate;
   }
   return undefined;
 }
 
-const reportDir = process.env.OBS_REPORT_DIR ?? 'playwright-report';
+const reportDir = suite.reportDir;
 
 export default defineConfig({
   testDir: './e2e',

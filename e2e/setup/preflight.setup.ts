@@ -1,5 +1,13 @@
 import { test as setup } from '../../fixtures/index.ts';
+import { runPreflight } from '../../fixtures/preflight.ts';
+import { needsOf, requirementsOfThisRun } from '../../fixtures/requirements.ts';
 
-setup('preflight', ({ }, testInfo) => {
-  console.log('GREP', String(testInfo.config.grep), String(testInfo.config.grepInvert), testInfo.project.grep);
+setup('preflight: configuration valid, cluster and every needed endpoint answering', async ({ config, endpoints, evidence }) => {
+  const needs = needsOf(requirementsOfThisRun(), config);
+  const result = await runPreflight(config, needs, endpoints);
+  await evidence.attach('preflight', { selected: needs.requirements, needsKubernetes: needs.kubernetesBecause, ...result });
+  for (const [component, version] of Object.entries(result.versions)) evidence.fingerprint(component, version);
+  if (result.problems.length > 0) {
+    throw new Error(`Preflight failed for ${needs.requirements.join(', ')}:\n- ${result.problems.join('\n- ')}`);
+  }
 });
