@@ -1,0 +1,143 @@
+/**
+ * What `cluster:up` and `cluster:down` do, as data: an ordered list of commands. Building the
+ * plan runs nothing, so `--dry-run` prints exactly what a real run would execute and the
+ * self-tests check the same list (versions pinned, values files present, order right).
+ *
+ * Every step is idempotent on its own (`helm upgrade --install`, `kubectl apply`, image
+ * import) or guarded by a probe (cluster creation), so `cluster:up` converges a half-built
+ * or already-built cluster instead of failing on it.
+ */
+import { CHARTS, CLUSTER, type ChartPin } from './charts.ts';
+
+export interface Step {
+  title: string;
+  argv: string[];
+  /** Run the step only when this probe exits 0 (`when: 'succeeds'`) or non-zero (`'fails'`). */
+  only?: { argv: string[]; when: 'succeeds' | 'fails' };
+}
+
+export interface UpOptions {
+  /** Install Promtail before Alloy and leave both running, as in the middle of the migration. */
+  rehearseMigration: boolean;
+}
+
+/** The stand-in TaskPlanner image the manifests in manifests/taskplanner/ run. */
+export const TASKPLANNER_IMAGE = 'obs-acceptance/taskplanner-standin:dev';
+
+/** Files this plan reads. The first group is ours; the others are delivered by the other helpers. */
+export const PLAN_FILES = {
+  own: [CLUSTER.config, 'manifests/kube-prometheus-stack/values.yaml', 'manifests/promtail/values.yaml'],
+  others: [
+    'manifests/loki/values.yaml',
+    'manifests/alloy/values.yaml',
+    'manifests/alloy/config.alloy',
+    'manifests/grafana/',
+    'manifests/taskplanner/',
+    'app-hook/demo-app/Dockerfile',
+  ],
+} as const;
+
+const HELM_TIMEOUT = '10m';
+const WAIT_TIMEOUT = '300s';
+
+const kubectl = (...args: string[]): string[] => ['kubectl', '--context', CLUSTER.context, ...args];
+
+function helmInstall(pin: ChartPin, values: string[], extra: string[] = []): string[] {
+  return [
+    'helm', 'upgrade', '--install', pin.release, pin.chart,
+    '--repo', pin.repo,
+    '--version', pin.version,
+    '--kube-context', CLUSTER.context,
+    '--namespace', pin.namespace,
+    '--create-namespace',
+    ...values.flatMap((v) => ['--values', v]),
+    ...extra,
+    '--wait',
+    '--timeout', HELM_TIMEOUT,
+  ];
+}
+
+const releaseExists = (pin: ChartPin): string[] =>
+  ['helm', 'status', pin.release, '--kube-context', CLUSTER.context, '--namespace', pin.namespace];
+
+export function clusterUpPlan(options: UpOptions): Step[] {
+  const { kubePrometheusStack: kps, loki, alloy, promtail } = CHARTS;
+  const steps: Step[] = [
+    { title: 'Docker is running', argv: ['docker', 'info', '--format', '{{.ServerVersion}}'] },
+    { title: 'k3d is installed', argv: ['k3d', 'version'] },
+    { title: 'Helm is installed', argv: ['helm', 'version', '--short'] },
+    { title: 'kubectl is installed', argv: ['kubectl', 'version', '--client'] },
+    {
+      title: `Create the k3d cluster ${CLUSTER.name} (1 server, 2 agents, no Traefik)`,
+      argv: ['k3d', 'cluster', 'create', '--config', CLUSTER.config],
+      only: { argv: ['k3d', 'cluster', 'get', CLUSTER.name], when: 'fails' },
+    },
+    { title: 'Every node is Ready', argv: kubectl('wait', '--for=condition=Ready', 'nodes', '--all', `--timeout=${WAIT_TIMEOUT}`) },
+    {
+      title: `Install kube-prometheus-stack ${kps.version}`,
+      argv: helmInstall(kps, ['manifests/kube-prometheus-stack/values.yaml']),
+    },
+    // The operator creates the Prometheus and Alertmanager pods after Helm returns, so Helm's --wait cannot see them.
+    { title: 'Prometheus is available', argv: kubectl('wait', '--namespace', kps.namespace, '--for=condition=Available', 'prometheus', '--all', `--timeout=${WAIT_TIMEOUT}`) },
+    { title: 'Alertmanager is available', argv: kubectl('wait', '--namespace', kps.namespace, '--for=condition=Available', 'alertmanager', '--all', `--timeout=${WAIT_TIMEOUT}`) },
+    { title: 'Grafana dashboards for the sidecar', argv: kubectl('apply', '--filename', 'manifests/grafana/') },
+    { title: `Install Loki ${loki.version}`, argv: helmInstall(loki, ['manifests/loki/values.yaml']) },
+  ];
+  if (options.rehearseMigration) {
+    steps.push({ title: `Install Promtail ${promtail.version} (migration rehearsal: Promtail first)`, argv: helmInstall(promtail, ['manifests/promtail/values.yaml']) });
+  } else {
+    // Converges a cluster left in the middle of a rehearsal to the migrated state.
+    steps.push({
+      title: 'Remove Promtail left by an earlier rehearsal',
+      argv: ['helm', 'uninstall', promtail.release, '--kube-context', CLUSTER.context, '--namespace', promtail.namespace, '--wait'],
+      only: { argv: releaseExists(promtail), when: 'succeeds' },
+    });
+  }
+  steps.push(
+    {
+      title: `Install Alloy ${alloy.version}`,
+      // The chart takes the pipeline in alloy.configMap.content; the file stays a real .alloy file.
+      argv: helmInstall(alloy, ['manifests/alloy/values.yaml'], ['--set-file', 'alloy.configMap.content=manifests/alloy/config.alloy']),
+    },
+    {
+      title: `Build the stand-in TaskPlanner image ${TASKPLANNER_IMAGE}`,
+      argv: ['docker', 'build', '--file', 'app-hook/demo-app/Dockerfile', '--tag', TASKPLANNER_IMAGE, '.'],
+    },
+    { title: 'Import the image into the cluster', argv: ['k3d', 'image', 'import', TASKPLANNER_IMAGE, '--cluster', CLUSTER.name] },
+    { title: 'Apply TaskPlanner (Deployment, Service, ServiceMonitor, PrometheusRule)', argv: kubectl('apply', '--filename', 'manifests/taskplanner/') },
+    // An unchanged :dev tag does not roll the Deployment; a restart picks up the image just imported.
+    { title: 'Restart TaskPlanner on the new image', argv: kubectl('rollout', 'restart', 'deployment', '--namespace', 'default', '--selector', 'app.kubernetes.io/name=taskplanner') },
+    { title: 'TaskPlanner is rolled out', argv: kubectl('rollout', 'status', 'deployment', '--namespace', 'default', '--selector', 'app.kubernetes.io/name=taskplanner', `--timeout=${WAIT_TIMEOUT}`) },
+    {
+      title: 'Every pod in monitoring is Ready',
+      // Completed pods (the admission webhook's patch jobs) never become Ready.
+      argv: kubectl('wait', '--namespace', kps.namespace, '--for=condition=Ready', 'pods', '--all', '--field-selector=status.phase!=Succeeded', `--timeout=${WAIT_TIMEOUT}`),
+    },
+  );
+  return steps;
+}
+
+export function clusterDownPlan(): Step[] {
+  return [
+    {
+      title: `Delete the k3d cluster ${CLUSTER.name}`,
+      argv: ['k3d', 'cluster', 'delete', CLUSTER.name],
+      only: { argv: ['k3d', 'cluster', 'get', CLUSTER.name], when: 'succeeds' },
+    },
+  ];
+}
+
+/** A POSIX-shell rendering of a command, safe to copy into a terminal. */
+export function shellQuote(argv: readonly string[]): string {
+  return argv.map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`)).join(' ');
+}
+
+/** The plan as `--dry-run` prints it: one numbered line per command, guards noted. */
+export function formatPlan(steps: readonly Step[]): string {
+  return steps
+    .map((s, i) => {
+      const guard = s.only ? `\n     only if \`${shellQuote(s.only.argv)}\` ${s.only.when}` : '';
+      return `${String(i + 1).padStart(2)}. ${s.title}\n     ${shellQuote(s.argv)}${guard}`;
+    })
+    .join('\n');
+}

