@@ -78,8 +78,8 @@ after(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-describe('checkTls against local HTTPS servers with certificates made in the test', () => {
-  test('a valid certificate from the CA given by setting passes and reports the days left', async () => {
+void describe('checkTls against local HTTPS servers with certificates made in the test', () => {
+  void test('a valid certificate from the CA given by setting passes and reports the days left', async () => {
     writeFileSync(join(dir, 'ca-file.pem'), caPem);
     const r = await checkTls(urls.valid, { minDays: 14, caFile: join(dir, 'ca-file.pem') });
     assert.equal(r.verdict, 'ok', r.message);
@@ -90,14 +90,14 @@ describe('checkTls against local HTTPS servers with certificates made in the tes
     assert.equal(r.chain[0]?.subject, 'CN=valid');
   });
 
-  test('the same certificate without the private CA is untrusted: the system store alone does not know it', async () => {
+  void test('the same certificate without the private CA is untrusted: the system store alone does not know it', async () => {
     const r = await checkTls(urls.valid, { minDays: 14 });
     assert.equal(r.verdict, 'untrusted');
     assert.equal(r.ok, false);
     assert.match(r.message, /does not chain to a trusted CA .*set CA_FILE/);
   });
 
-  test('an expired certificate is reported as expired, with how long ago', async () => {
+  void test('an expired certificate is reported as expired, with how long ago', async () => {
     const r = await checkTls(urls.expired, { minDays: 14, extraCa: [caPem] });
     assert.equal(r.verdict, 'expired');
     assert.equal(r.authorizationError, 'CERT_HAS_EXPIRED');
@@ -105,28 +105,28 @@ describe('checkTls against local HTTPS servers with certificates made in the tes
     assert.match(r.message, /expired 3 days ago/);
   });
 
-  test('a certificate expiring within CERT_MIN_DAYS is reported as expiring soon; a lower minimum lets it pass', async () => {
+  void test('a certificate expiring within CERT_MIN_DAYS is reported as expiring soon; a lower minimum lets it pass', async () => {
     const r = await checkTls(urls.soon, { minDays: 14, extraCa: [caPem] });
     assert.equal(r.verdict, 'expiring-soon');
     assert.match(r.message, /expires in 5 days, fewer than the 14 required \(CERT_MIN_DAYS\)/);
     assert.equal((await checkTls(urls.soon, { minDays: 3, extraCa: [caPem] })).verdict, 'ok');
   });
 
-  test('a certificate for another host name is reported as a host name mismatch, with the names it has', async () => {
+  void test('a certificate for another host name is reported as a host name mismatch, with the names it has', async () => {
     const r = await checkTls(urls.wrongHost, { minDays: 14, extraCa: [caPem] });
     assert.equal(r.verdict, 'hostname-mismatch');
     assert.equal(r.authorizationError, undefined, 'the chain itself is fine');
     assert.match(r.message, /not valid for "localhost" .*DNS:grafana\.other\.example/);
   });
 
-  test('a certificate from an issuer nobody trusts is untrusted even when another private CA is given', async () => {
+  void test('a certificate from an issuer nobody trusts is untrusted even when another private CA is given', async () => {
     const r = await checkTls(urls.untrusted, { minDays: 14, extraCa: [caPem] });
     assert.equal(r.verdict, 'untrusted');
     assert.match(r.authorizationError ?? '', /UNABLE_TO_VERIFY_LEAF_SIGNATURE|UNABLE_TO_GET_ISSUER_CERT_LOCALLY/);
     assert.match(r.message, /issued by "CN=rogue-ca"/);
   });
 
-  test('no server is unreachable, not a certificate verdict', async () => {
+  void test('no server is unreachable, not a certificate verdict', async () => {
     const port = await servePlain(() => undefined);
     servers.pop()?.close();
     const r = await checkTls(`https://localhost:${port}/`, { minDays: 14, timeoutMs: 2_000 });
@@ -134,20 +134,20 @@ describe('checkTls against local HTTPS servers with certificates made in the tes
     assert.match(r.message, /No TLS handshake with localhost:\d+: ECONNREFUSED/);
   });
 
-  test('an http:// URL is refused: the check is about HTTPS', async () => {
+  void test('an http:// URL is refused: the check is about HTTPS', async () => {
     await assert.rejects(checkTls('http://localhost/', { minDays: 14 }), /needs an https:\/\/ URL/);
   });
 });
 
-describe('checkPlainHttp against local plain HTTP servers', () => {
-  test('a redirect to https on the same host passes', async () => {
+void describe('checkPlainHttp against local plain HTTP servers', () => {
+  void test('a redirect to https on the same host passes', async () => {
     const port = await servePlain((_req, res) => res.writeHead(301, { location: 'https://localhost/login' }).end());
     const r = await checkPlainHttp('https://localhost/', { timeoutMs: 2_000, port });
     assert.equal(r.verdict, 'redirects-to-https');
     assert.equal(r.ok, true);
   });
 
-  test('content served over plain HTTP fails with what to fix', async () => {
+  void test('content served over plain HTTP fails with what to fix', async () => {
     const port = await servePlain((_req, res) => res.end('<html>Grafana</html>'));
     const r = await checkPlainHttp('https://localhost/', { timeoutMs: 2_000, port });
     assert.equal(r.verdict, 'serves-plain-http');
@@ -155,14 +155,14 @@ describe('checkPlainHttp against local plain HTTP servers', () => {
     assert.match(r.message, /answers HTTP 200 over plain HTTP .*redirect port 80/);
   });
 
-  test('a redirect to another host fails', async () => {
+  void test('a redirect to another host fails', async () => {
     const port = await servePlain((_req, res) => res.writeHead(302, { location: 'https://evil.example/' }).end());
     const r = await checkPlainHttp('https://localhost/', { timeoutMs: 2_000, port });
     assert.equal(r.verdict, 'redirects-elsewhere');
     assert.equal(r.ok, false);
   });
 
-  test('no listener on the plain port passes: plain HTTP is simply not offered', async () => {
+  void test('no listener on the plain port passes: plain HTTP is simply not offered', async () => {
     const port = await servePlain(() => undefined);
     servers.pop()?.close();
     const r = await checkPlainHttp('https://localhost/', { timeoutMs: 2_000, port });
