@@ -1,0 +1,98 @@
+/**
+ * The OBS-08 spec as a user runs it (`npx playwright test --grep "@OBS-08\b"`), against the
+ * real stand-in TaskPlanner scraped by a real Prometheus under the TaskPlanner job: given
+ * as URLs, no Kubernetes is involved, so it must pass here.
+ */
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { waitFor } from '../fixtures/poll.ts';
+import { PrometheusClient } from '../fixtures/prometheus.ts';
+import { startStandin, type Standin } from '../app-hook/standin.ts';
+import { startPrometheus, type LocalPrometheus } from './support/local-stack.ts';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const JOB = 'taskplanner-selftest';
+
+interface JsonReport {
+  stats: { expected: number; unexpected: number; skipped: number; flaky: number };
+  suites: JsonSuite[];
+}
+interface JsonSuite {
+  title: string;
+  specs: { title: string; tags: string[]; ok: boolean; tests: { projectName: string; results: { status: string; error?: { message?: string } }[] }[] }[];
+  suites?: JsonSuite[];
+}
+
+function specsOf(suite: JsonSuite): JsonSuite['specs'] {
+  return [...suite.specs, ...(suite.suites ?? []).flatMap(specsOf)];
+}
+
+function runPlaywright(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number | null; output: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [join(ROOT, 'node_modules/@playwright/test/cli.js'), 'test', ...args], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout.on('data', (d: Buffer) => (output += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (output += d.toString()));
+    child.once('exit', (code) => resolve({ code, output }));
+  });
+}
+
+describe('OBS-08 spec against the real stand-in and a real Prometheus', () => {
+  let app: Standin;
+  let prom: LocalPrometheus;
+  let dir: string;
+
+  before(async () => {
+    app = await startStandin();
+    prom = await startPrometheus({
+      scrapeInterval: '1s',
+      // A job name other than the default proves the spec follows TASKPLANNER_JOB.
+      scrapeConfigs: [{ job_name: JOB, static_configs: [{ targets: [`127.0.0.1:${app.port}`] }] }],
+    });
+    dir = await mkdtemp(join(tmpdir(), 'obs08-'));
+    // On the cluster OBS-01 has proved the target up before OBS-08 runs; here it is still being discovered.
+    const client = new PrometheusClient(prom.url);
+    await waitFor(
+      `the stand-in to be an active, healthy target of job ${JOB}`,
+      async () => (await client.targets('active')).activeTargets.filter((t) => t.labels.job === JOB).map((t) => t.health),
+      (health) => (health.includes('up') ? undefined : `target health: ${JSON.stringify(health)}`),
+      { timeoutMs: 20_000, intervalsMs: [250, 500] },
+    );
+  });
+
+  after(async () => {
+    await Promise.all([app?.stop(), prom?.stop()]);
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  it('npx playwright test --grep "@OBS-08\\b" passes every OBS-08 test with only the two URLs set', async () => {
+    const reportFile = join(dir, 'report.json');
+    const env: NodeJS.ProcessEnv = {
+      ...process.env,
+      // A developer's .env (kubeconfig, cluster services) must not leak into this run.
+      OBS_ENV_FILE: '/dev/null',
+      TASKPLANNER_URL: app.url,
+      PROMETHEUS_URL: prom.url,
+      TASKPLANNER_JOB: JOB,
+      OBS_REPORT_DIR: join(dir, 'report'),
+      PLAYWRIGHT_JSON_OUTPUT_NAME: reportFile,
+    };
+    for (const name of ['OBS_RUN_ID', 'OBS_GREP', 'OBS_GREP_INVERT', 'TASKPLANNER_METRICS_TOKEN', 'KUBECONFIG']) delete env[name];
+
+    const run = await runPlaywright(['--grep', '@OBS-08\\b', '--reporter', 'json', '--output', join(dir, 'results')], env);
+    const report = JSON.parse(await readFile(reportFile, 'utf8').catch(() => '{"stats":{},"suites":[]}')) as JsonReport;
+    const obs08 = report.suites.flatMap(specsOf).filter((s) => s.tags.includes('@OBS-08'));
+    const failures = obs08
+      .filter((s) => !s.ok)
+      .map((s) => `${s.title}: ${s.tests.flatMap((t) => t.results.map((r) => r.error?.message ?? r.status)).join('\n')}`);
+
+    assert.deepEqual(failures, [], `OBS-08 tests failed:\n${failures.join('\n\n')}\nstand-in output:\n${app.output().slice(-1500)}`);
+    assert.equal(obs08.length, 3, `expected the 3 OBS-08 tests to run, found ${obs08.length}; playwright said:\n${run.output.slice(-3000)}`);
+    assert.equal(run.code, 0, `playwright exited with ${run.code}:\n${run.output.slice(-3000)}`);
+  });
+});
