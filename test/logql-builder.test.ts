@@ -67,9 +67,9 @@ const NASTY = [
   '',
 ];
 
-describe('LogQL builder (output parsed by @grafana/lezer-logql)', () => {
+void describe('LogQL builder (output parsed by @grafana/lezer-logql)', () => {
   for (const value of NASTY) {
-    it(`quotes ${JSON.stringify(value)} so the grammar accepts it and Loki reads back the same text`, () => {
+    void it(`quotes ${JSON.stringify(value)} so the grammar accepts it and Loki reads back the same text`, () => {
       const query = logQuery({ namespace: value, pod: 'p' }).contains(value).notContains(value).toString();
       const { errors, strings, nodes } = parse(query);
       assert.deepEqual(errors, [], `lezer-logql found syntax errors at ${errors.join(', ')} in ${query}`);
@@ -78,7 +78,7 @@ describe('LogQL builder (output parsed by @grafana/lezer-logql)', () => {
     });
   }
 
-  it('escapes regular expression metacharacters so a regex matcher matches only the literal text', () => {
+  void it('escapes regular expression metacharacters so a regex matcher matches only the literal text', () => {
     const literal = 'a.b*c+(d)[e]{f}|g^h$i?j\\k';
     const re = new RegExp(`^${escapeRegex(literal)}$`);
     assert.ok(re.test(literal));
@@ -89,13 +89,13 @@ describe('LogQL builder (output parsed by @grafana/lezer-logql)', () => {
     assert.deepEqual(strings.map(goUnquote), [`${escapeRegex(literal)}.*`, escapeRegex(literal)]);
   });
 
-  it('refuses label names Loki would reject and empty selectors', () => {
+  void it('refuses label names Loki would reject and empty selectors', () => {
     assert.throws(() => streamSelector({ 'app.kubernetes.io/name': 'x' }), /not a valid Loki label name/);
     assert.throws(() => streamSelector({ '1abc': 'x' }), /not a valid Loki label name/);
     assert.throws(() => streamSelector({}), /at least one matcher/);
   });
 
-  it('the grammar itself rejects a hand-made query with an unescaped quote (the check can fail)', () => {
+  void it('the grammar itself rejects a hand-made query with an unescaped quote (the check can fail)', () => {
     assert.notDeepEqual(parse('{namespace="a"b"}').errors, []);
     assert.equal(quote('a"b'), '"a\\"b"');
   });

@@ -74,7 +74,7 @@ limits_config:
 `;
 const TEXT = { 'content-type': 'text/plain; charset=utf-8' };
 
-describe('Loki client against replayed Loki API responses', () => {
+void describe('Loki client against replayed Loki API responses', () => {
   let server: ReplayServer;
   let loki: LokiClient;
 
@@ -91,7 +91,7 @@ describe('Loki client against replayed Loki API responses', () => {
   });
   after(() => server.close());
 
-  it('sends range queries with nanosecond bounds, limit, direction and the tenant header, and flattens the streams', async () => {
+  void it('sends range queries with nanosecond bounds, limit, direction and the tenant header, and flattens the streams', async () => {
     const res = await loki.queryRange({ query: '{job="x"} |= "a"', startMs: 1_645_030_000_000, endMs: 1_645_031_000_000, limit: 50 });
     const req = server.requests.at(-1);
     assert.equal(req?.query.get('query'), '{job="x"} |= "a"');
@@ -105,7 +105,7 @@ describe('Loki client against replayed Loki API responses', () => {
     assert.deepEqual(res.entries[0], { labels: { code: 'one",', location: 'moon🌙' }, tsNs: 1645030244810757120n, line: 'log line error 1' });
   });
 
-  it('reads an instant metric query, labels and label values', async () => {
+  void it('reads an instant metric query, labels and label values', async () => {
     const v = await loki.queryInstant('sum(rate({job="varlogs"}[10m])) by (level)', 1_588_889_221_000);
     assert.equal(v.length, 3);
     assert.equal(server.requests.at(-1)?.query.get('time'), '1588889221000000000');
@@ -114,20 +114,20 @@ describe('Loki client against replayed Loki API responses', () => {
     assert.equal(server.requests.at(-1)?.query.get('query'), '{app="x"}');
   });
 
-  it('says Loki is ready only on 200 "ready", and reports the 503 text otherwise', async () => {
+  void it('says Loki is ready only on 200 "ready", and reports the 503 text otherwise', async () => {
     assert.deepEqual(await loki.ready(), { ready: true, status: 200, body: 'ready' });
     server.route('GET /ready', { status: 503, headers: TEXT, body: 'Ingester not ready: waiting for 15s after being ready\n' });
     assert.deepEqual(await loki.ready(), { ready: false, status: 503, body: 'Ingester not ready: waiting for 15s after being ready' });
   });
 
-  it('reads the running config and finds retention enabled with a 7-day period printed as 1w', async () => {
+  void it('reads the running config and finds retention enabled with a 7-day period printed as 1w', async () => {
     const { config } = await loki.config();
     const r = retentionOf(config);
     assert.deepEqual(r, { retentionEnabled: true, retentionPeriod: '1w', retentionPeriodMs: 7 * 86_400_000, deleteRequestStore: 'filesystem' });
     assert.deepEqual(retentionProblems(r, 7), []);
   });
 
-  it('explains a config without retention: disabled, wrong period, no delete store', () => {
+  void it('explains a config without retention: disabled, wrong period, no delete store', () => {
     const r = retentionOf({ compactor: { retention_enabled: false }, limits_config: { retention_period: '0s' } });
     const problems = retentionProblems(r, 7);
     assert.equal(problems.length, 2);
@@ -136,7 +136,7 @@ describe('Loki client against replayed Loki API responses', () => {
     assert.match(retentionProblems(retentionOf({ compactor: { retention_enabled: true }, limits_config: { retention_period: '744h' } }), 7).join('\n'), /744h.*delete_request_store/s);
   });
 
-  it('parses Loki durations the way prometheus/common prints them', () => {
+  void it('parses Loki durations the way prometheus/common prints them', () => {
     assert.equal(parseDuration('1w'), 604_800_000);
     assert.equal(parseDuration('168h'), 604_800_000);
     assert.equal(parseDuration('1w1d'), 8 * 86_400_000);
@@ -153,7 +153,7 @@ describe('Loki client against replayed Loki API responses', () => {
     [503, 'Ingester not ready: waiting for 15s after being ready', /not ready \(HTTP 503: Ingester not ready/],
   ];
   for (const [status, body, expected] of failures) {
-    it(`turns HTTP ${status} "${body}" into an error that says what to do`, async () => {
+    void it(`turns HTTP ${status} "${body}" into an error that says what to do`, async () => {
       server.route('GET /loki/api/v1/query_range', { status, headers: TEXT, body });
       const err = await loki.queryRange({ query: '{job="x"}', startMs: 0, endMs: 1 }).catch((e: unknown) => e);
       assert.ok(err instanceof LokiError, `expected a LokiError, got ${String(err)}`);
@@ -162,14 +162,14 @@ describe('Loki client against replayed Loki API responses', () => {
     });
   }
 
-  it('without a tenant, a 401 says to set LOKI_TENANT', async () => {
+  void it('without a tenant, a 401 says to set LOKI_TENANT', async () => {
     server.route('GET /loki/api/v1/labels', { status: 401, headers: TEXT, body: 'no org id\n' });
     const bare = new LokiClient(server.url, { timeoutMs: 2_000 });
     await assert.rejects(bare.labels(), /set LOKI_TENANT/);
     assert.equal(server.requests.at(-1)?.headers['x-scope-orgid'], undefined);
   });
 
-  it('refuses a metric result where a log query was expected', async () => {
+  void it('refuses a metric result where a log query was expected', async () => {
     server.route('GET /loki/api/v1/query_range', { body: { status: 'success', data: { resultType: 'matrix', result: [] } } });
     await assert.rejects(loki.queryRange({ query: 'rate({a="b"}[1m])', startMs: 0, endMs: 1 }), /resultType "streams"/);
   });
