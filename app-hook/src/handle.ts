@@ -21,6 +21,8 @@ export interface MetricsHook {
   close(): Promise<void>;
 }
 
+const MISNAMED_DEFAULTS = ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total'];
+
 const passThrough: Handle = ({ event, resolve }) => resolve(event);
 
 export function createMetricsHook(options?: MetricsHookOptions): MetricsHook {
@@ -28,7 +30,12 @@ export function createMetricsHook(options?: MetricsHookOptions): MetricsHook {
   const registry = new Registry();
   if (!o.enabled) return { handle: passThrough, registry, enabled: false, close: () => Promise.resolve() };
 
-  if (o.defaultMetrics) collectDefaultMetrics({ register: registry });
+  if (o.defaultMetrics) {
+    collectDefaultMetrics({ register: registry });
+    // Gauges named like counters: promtool flags them, and rate() over them would mislead.
+    // Each is the sum of its unsuffixed, per-type twin (nodejs_active_handles etc.), which stays.
+    for (const name of MISNAMED_DEFAULTS) registry.removeSingleMetric(name);
+  }
   const http = new HttpMetrics(registry, o.buckets);
   const server = o.port === undefined ? undefined : serveMetrics(registry, o.port, o.path, o.token);
   const metricsPathHere = server === undefined ? o.path : undefined;
