@@ -110,7 +110,10 @@ export async function startStandin(options: StandinOptions = {}): Promise<Standi
     cpuMicros: () => procCpuMicros(pid),
     stop: async () => {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+      // adapter-node waits for keep-alive sockets of clients that are gone; nothing here needs that grace.
+      const killer = setTimeout(() => child.kill('SIGKILL'), 500);
       await exited;
+      clearTimeout(killer);
     },
   };
 }
