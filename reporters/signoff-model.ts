@@ -1,0 +1,258 @@
+/**
+ * The sign-off as data: from plain test records (what the reporter reads off Playwright's
+ * TestCase/TestResult) to a per-requirement verdict, the key figures and the stack's
+ * fingerprint. Pure, so the self-tests feed it synthetic runs without a browser or a cluster.
+ *
+ * Contracts with the suite:
+ * - a test belongs to requirement OBS-0N when it carries the tag `@OBS-0N` (TestCase.tags);
+ * - key figures are annotations of type `obs-figure`, JSON `{name, value, unit?}` (fixtures/evidence.ts);
+ * - the stack's versions are annotations of type `obs-fingerprint`, JSON `{component, version}`,
+ *   recorded by any test (preflight does): components named as in EXPECTED_COMPONENTS.
+ */
+import { FIGURE_ANNOTATION, type Figure } from '../fixtures/evidence.ts';
+import { REQUIREMENTS, REQUIREMENT_IDS, type RequirementId } from '../fixtures/requirements.ts';
+
+export const FINGERPRINT_ANNOTATION = 'obs-fingerprint';
+
+export interface FingerprintEntry {
+  component: string;
+  version: string;
+}
+
+/** What the sign-off expects preflight to record; charts as `chart/<name>` with the chart version. */
+export const EXPECTED_COMPONENTS = [
+  'Kubernetes',
+  'Prometheus',
+  'Alertmanager',
+  'Loki',
+  'Grafana',
+  'Alloy',
+  'chart/kube-prometheus-stack',
+  'chart/loki',
+  'chart/alloy',
+] as const;
+
+export type TestStatus = 'passed' | 'failed' | 'timedOut' | 'interrupted' | 'skipped';
+
+/** One test as the reporter saw it (last attempt decides; durations add up over retries). */
+export interface TestRecord {
+  title: string;
+  project: string;
+  location: string;
+  tags: string[];
+  /** Status of the last attempt; undefined when the test never started. */
+  status: TestStatus | undefined;
+  /** Playwright's outcome(): 'expected' also covers a test.fail() that failed as declared. */
+  outcome: 'skipped' | 'expected' | 'unexpected' | 'flaky';
+  durationMs: number;
+  retries: number;
+  /** First line of the first error, already redacted. */
+  error?: string;
+  annotations: { type: string; description?: string }[];
+}
+
+export type Verdict = 'passed' | 'failed' | 'not run';
+
+export interface TestSummary {
+  title: string;
+  project: string;
+  location: string;
+  verdict: Verdict;
+  /** Playwright's status of the last attempt, or 'not started'. */
+  status: TestStatus | 'not started';
+  durationMs: number;
+  retries: number;
+  error?: string;
+  figures: Figure[];
+}
+
+export interface RequirementSummary {
+  id: RequirementId;
+  title: string;
+  verdict: Verdict;
+  /** Whether the run's --grep/--grep-invert selected this requirement at all. */
+  selected: boolean;
+  /** Why the verdict, in one sentence. */
+  reason: string;
+  counts: { passed: number; failed: number; notRun: number };
+  durationMs: number;
+  tests: TestSummary[];
+  figures: (Figure & { test: string })[];
+}
+
+export interface RunInfo {
+  /** Playwright's FullResult.status. */
+  status: 'passed' | 'failed' | 'timedout' | 'interrupted';
+  startTime: string;
+  durationMs: number;
+  runId?: string;
+  grep?: string;
+  grepInvert?: string;
+  /** Requirements the grep selects; all eight means a full run. */
+  selected: RequirementId[];
+}
+
+export interface SignoffSummary {
+  schemaVersion: 1;
+  generatedAt: string;
+  signedOff: boolean;
+  /** Every reason the phase is not signed off; empty when it is. */
+  blockers: string[];
+  run: RunInfo & { scope: 'full' | 'partial' };
+  requirements: RequirementSummary[];
+  fingerprint: {
+    components: (FingerprintEntry & { recordedBy: string })[];
+    missing: string[];
+    /** Components recorded with different versions by different tests. */
+    conflicts: { component: string; versions: string[] }[];
+  };
+  /** Figures from tests that belong to no requirement (setup, preflight). */
+  otherFigures: (Figure & { test: string })[];
+  /** Tags that look like requirement tags but name none (typos such as @OBS-9). */
+  unknownRequirementTags: { tag: string; test: string }[];
+}
+
+export function testVerdict(t: Pick<TestRecord, 'status' | 'outcome'>): Verdict {
+  if (t.status === undefined || t.status === 'skipped' || t.outcome === 'skipped') return 'not run';
+  if (t.status === 'interrupted' || t.status === 'timedOut') return 'failed';
+  return t.outcome === 'expected' || t.outcome === 'flaky' ? 'passed' : 'failed';
+}
+
+function parseJson<T>(text: string | undefined, valid: (v: unknown) => v is T): T | undefined {
+  if (!text) return undefined;
+  try {
+    const v: unknown = JSON.parse(text);
+    return valid(v) ? v : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null;
+
+const isFigure = (v: unknown): v is Figure =>
+  isObject(v) &&
+  typeof v.name === 'string' &&
+  (typeof v.value === 'number' || typeof v.value === 'string') &&
+  (v.unit === undefined || typeof v.unit === 'string');
+
+const isFingerprint = (v: unknown): v is FingerprintEntry =>
+  isObject(v) && typeof v.component === 'string' && typeof v.version === 'string' && v.component !== '';
+
+export function figuresOf(t: Pick<TestRecord, 'annotations'>): Figure[] {
+  return t.annotations
+    .filter((a) => a.type === FIGURE_ANNOTATION)
+    .map((a) => parseJson(a.description, isFigure))
+    .filter((f): f is Figure => f !== undefined);
+}
+
+export function fingerprintsOf(t: Pick<TestRecord, 'annotations'>): FingerprintEntry[] {
+  return t.annotations
+    .filter((a) => a.type === FINGERPRINT_ANNOTATION)
+    .map((a) => parseJson(a.description, isFingerprint))
+    .filter((f): f is FingerprintEntry => f !== undefined);
+}
+
+const REQUIREMENT_TAG = /^@OBS-\d+$/;
+
+export function requirementsOf(tags: readonly string[]): RequirementId[] {
+  return REQUIREMENT_IDS.filter((id) => tags.includes(`@${id}`));
+}
+
+function summarizeTest(t: TestRecord): TestSummary {
+  const s: TestSummary = {
+    title: t.title,
+    project: t.project,
+    location: t.location,
+    verdict: testVerdict(t),
+    status: t.status ?? 'not started',
+    durationMs: t.durationMs,
+    retries: t.retries,
+    figures: figuresOf(t),
+  };
+  if (t.error !== undefined) s.error = t.error;
+  return s;
+}
+
+function requirementSummary(id: RequirementId, tests: TestRecord[], selected: boolean): RequirementSummary {
+  const summaries = tests.map(summarizeTest);
+  const counts = {
+    passed: summaries.filter((s) => s.verdict === 'passed').length,
+    failed: summaries.filter((s) => s.verdict === 'failed').length,
+    notRun: summaries.filter((s) => s.verdict === 'not run').length,
+  };
+  const ran = counts.passed + counts.failed;
+  let verdict: Verdict;
+  let reason: string;
+  if (counts.failed > 0) {
+    verdict = 'failed';
+    reason = ran === 1 ? 'its one test that ran failed' : `${counts.failed} of the ${ran} tests that ran failed`;
+  } else if (counts.passed > 0) {
+    verdict = 'passed';
+    reason = (ran === 1 ? 'its one test that ran passed' : `all ${ran} tests that ran passed`) + (counts.notRun ? `, ${counts.notRun} did not run` : '');
+  } else {
+    verdict = 'not run';
+    reason = !selected
+      ? 'not selected by this run'
+      : tests.length === 0
+        ? 'no test carries this tag'
+        : `none of its ${tests.length} test${tests.length === 1 ? '' : 's'} ran (skipped or stopped before)`;
+  }
+  return {
+    id,
+    title: REQUIREMENTS[id].title,
+    verdict,
+    selected,
+    reason,
+    counts,
+    durationMs: tests.reduce((sum, t) => sum + t.durationMs, 0),
+    tests: summaries,
+    figures: summaries.flatMap((s) => s.figures.map((f) => ({ ...f, test: s.title }))),
+  };
+}
+
+function fingerprint(tests: readonly TestRecord[]): SignoffSummary['fingerprint'] {
+  const seen = new Map<string, { versions: Set<string>; first: FingerprintEntry & { recordedBy: string } }>();
+  for (const t of tests) {
+    for (const f of fingerprintsOf(t)) {
+      const entry = seen.get(f.component);
+      if (entry) entry.versions.add(f.version);
+      else seen.set(f.component, { versions: new Set([f.version]), first: { ...f, recordedBy: t.title } });
+    }
+  }
+  const order = (c: string) => {
+    const i = (EXPECTED_COMPONENTS as readonly string[]).indexOf(c);
+    return i === -1 ? EXPECTED_COMPONENTS.length : i;
+  };
+  const components = [...seen.values()].map((e) => e.first).sort((a, b) => order(a.component) - order(b.component) || a.component.localeCompare(b.component));
+  return {
+    components,
+    missing: EXPECTED_COMPONENTS.filter((c) => !seen.has(c)),
+    conflicts: [...seen.entries()].filter(([, e]) => e.versions.size > 1).map(([component, e]) => ({ component, versions: [...e.versions] })),
+  };
+}
+
+/** The sign-off of one run. `tests` are all tests the run collected, run or not. */
+export function summarize(tests: readonly TestRecord[], run: RunInfo, now: Date = new Date()): SignoffSummary {
+  const requirements = REQUIREMENT_IDS.map((id) =>
+    requirementSummary(id, tests.filter((t) => t.tags.includes(`@${id}`)), run.selected.includes(id)),
+  );
+  const blockers = requirements.filter((r) => r.verdict !== 'passed').map((r) => `${r.id} ${r.verdict}: ${r.reason}`);
+  const scope = REQUIREMENT_IDS.every((id) => run.selected.includes(id)) ? 'full' : 'partial';
+  if (scope === 'partial') blockers.unshift(`partial run: only ${run.selected.join(', ') || 'no requirement'} selected`);
+  return {
+    schemaVersion: 1,
+    generatedAt: now.toISOString(),
+    signedOff: requirements.every((r) => r.verdict === 'passed'),
+    blockers,
+    run: { ...run, scope },
+    requirements,
+    fingerprint: fingerprint(tests),
+    otherFigures: tests
+      .filter((t) => requirementsOf(t.tags).length === 0)
+      .flatMap((t) => figuresOf(t).map((f) => ({ ...f, test: t.title }))),
+    unknownRequirementTags: tests.flatMap((t) =>
+      t.tags.filter((tag) => REQUIREMENT_TAG.test(tag) && !REQUIREMENT_IDS.includes(tag.slice(1) as RequirementId)).map((tag) => ({ tag, test: t.title })),
+    ),
+  };
+}

@@ -1,0 +1,135 @@
+/**
+ * Playwright reporter that writes `signoff.md` and `signoff.json` next to the HTML report:
+ * per requirement OBS-01 … OBS-08 passed / failed / not run, its tests, durations and key
+ * figures, and the versions of the stack the run was made against.
+ *
+ * List it after the `html` reporter: the HTML reporter empties its folder when it writes.
+ * A full run that Playwright calls passed but in which a requirement ran no test is turned
+ * into a failed run, because it cannot sign the phase off (`failIncompleteRun: false` to keep
+ * Playwright's status).
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
+import { stripVTControlCharacters } from 'node:util';
+import type { FullConfig, FullResult, Reporter, Suite, TestCase } from '@playwright/test/reporter';
+import { redact } from '../fixtures/redact.ts';
+import { cliGrepFromArgv, selectedRequirements, type RequirementId } from '../fixtures/requirements.ts';
+import { renderMarkdown } from './signoff-markdown.ts';
+import { summarize, type SignoffSummary, type TestRecord } from './signoff-model.ts';
+
+export interface SignoffReporterOptions {
+  /** Folder for signoff.md/json; relative to the config file. Default: OBS_REPORT_DIR or playwright-report. */
+  outputFolder?: string;
+  /** Turn a passed full run that cannot be signed off into a failed one. Default true. */
+  failIncompleteRun?: boolean;
+}
+
+/** Reads a TestCase the way the sign-off needs it: last attempt decides, durations add up. */
+export function toRecord(test: TestCase, rootDir?: string): TestRecord {
+  const last = test.results.at(-1);
+  const annotations = new Map<string, { type: string; description?: string }>();
+  // Runtime annotations live on the result; static ones on the test. Both, once each.
+  for (const a of [...test.annotations, ...(last?.annotations ?? [])]) {
+    const plain = a.description === undefined ? { type: a.type } : { type: a.type, description: a.description };
+    annotations.set(`${a.type}\0${a.description ?? ''}`, plain);
+  }
+  const error = last?.errors[0]?.message ?? last?.error?.message;
+  const record: TestRecord = {
+    // titlePath is [root, project, file, ...describes, title]: keep what a reader calls the test.
+    title: test.titlePath().slice(3).filter(Boolean).join(' › ') || test.title,
+    project: test.parent.project()?.name ?? '',
+    location: `${rootDir ? relative(rootDir, test.location.file) : test.location.file}:${test.location.line}`,
+    tags: test.tags,
+    status: last?.status,
+    outcome: test.outcome(),
+    durationMs: test.results.reduce((sum, r) => sum + Math.max(0, r.duration), 0),
+    retries: Math.max(0, test.results.length - 1),
+    annotations: [...annotations.values()],
+  };
+  // expect() messages carry ANSI colours, which do not belong in a markdown table.
+  if (error) record.error = redact(stripVTControlCharacters(error).split('\n').find((l) => l.trim()) ?? '');
+  return record;
+}
+
+const regexSource = (r: RegExp | RegExp[] | null | undefined): string | undefined => {
+  const list = r ? (Array.isArray(r) ? r : [r]) : [];
+  const shown = list.map(String).filter((s) => s !== '/.*/');
+  return shown.length ? shown.join(' ') : undefined;
+};
+
+/**
+ * What this run selects. FullConfig.grep holds only the config file's grep; the CLI's
+ * `--grep`/`--grep-invert` filter separately, so they are read from the runner's argv
+ * (or OBS_GREP, which playwright.config.ts sets from it). Both filters apply.
+ */
+export function runSelection(config: Pick<FullConfig, 'grep' | 'grepInvert'> | undefined, argv: string[], env: NodeJS.ProcessEnv): {
+  selected: RequirementId[];
+  grep?: string;
+  grepInvert?: string;
+} {
+  const cli = cliGrepFromArgv(argv);
+  const grep = cli.grep ?? (env.OBS_GREP || undefined);
+  const grepInvert = cli.grepInvert ?? (env.OBS_GREP_INVERT || undefined);
+  const byConfig = selectedRequirements(config?.grep, config?.grepInvert);
+  const byCli = selectedRequirements(grep ? new RegExp(grep) : undefined, grepInvert ? new RegExp(grepInvert) : undefined);
+  const shownGrep = [regexSource(config?.grep), grep].filter(Boolean).join(' ');
+  const shownInvert = [regexSource(config?.grepInvert), grepInvert].filter(Boolean).join(' ');
+  return {
+    selected: byConfig.filter((id) => byCli.includes(id)),
+    ...(shownGrep ? { grep: shownGrep } : {}),
+    ...(shownInvert ? { grepInvert: shownInvert } : {}),
+  };
+}
+
+export default class SignoffReporter implements Reporter {
+  private readonly options: SignoffReporterOptions;
+  private config: FullConfig | undefined;
+  private suite: Suite | undefined;
+  /** The last summary written, for whoever drives the reporter in-process (self-tests). */
+  summary: SignoffSummary | undefined;
+  outputFolder: string | undefined;
+
+  constructor(options: SignoffReporterOptions = {}) {
+    this.options = options;
+  }
+
+  printsToStdio(): boolean {
+    return false;
+  }
+
+  onBegin(config: FullConfig, suite: Suite): void {
+    this.config = config;
+    this.suite = suite;
+  }
+
+  onEnd(result: FullResult): { status: FullResult['status'] } | undefined {
+    const config = this.config;
+    const tests = this.suite?.allTests() ?? [];
+    const run = {
+      status: result.status,
+      startTime: result.startTime.toISOString(),
+      durationMs: result.duration,
+      ...runSelection(config, process.argv, process.env),
+      ...(process.env.OBS_RUN_ID ? { runId: process.env.OBS_RUN_ID } : {}),
+    };
+    const summary = summarize(tests.map((t) => toRecord(t, config?.rootDir)), run);
+    this.summary = summary;
+
+    const base = config?.configFile ? dirname(config.configFile) : process.cwd();
+    const folder = resolve(base, this.options.outputFolder ?? process.env.OBS_REPORT_DIR ?? 'playwright-report');
+    this.outputFolder = folder;
+    mkdirSync(folder, { recursive: true });
+    writeFileSync(join(folder, 'signoff.json'), redact(JSON.stringify(summary, null, 2)) + '\n');
+    writeFileSync(join(folder, 'signoff.md'), redact(renderMarkdown(summary)));
+
+    const verdict = summary.signedOff ? 'SIGNED OFF' : `NOT SIGNED OFF (${summary.blockers.join('; ')})`;
+    console.log(`\nSign-off: ${verdict}\n  ${join(folder, 'signoff.md')}`);
+
+    const incomplete = summary.run.scope === 'full' && !summary.signedOff && result.status === 'passed';
+    if (incomplete && this.options.failIncompleteRun !== false) {
+      console.log('  The run passed but not every requirement ran: marking it failed.');
+      return { status: 'failed' };
+    }
+    return undefined;
+  }
+}

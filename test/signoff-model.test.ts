@@ -1,0 +1,122 @@
+/**
+ * The sign-off verdicts from synthetic test records: a failed, a passed and a not-run
+ * requirement each reported as such, the run signed off only when all eight passed, figures
+ * and the stack fingerprint collected from annotations.
+ */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { REQUIREMENT_IDS, type RequirementId } from '../fixtures/requirements.ts';
+import { renderMarkdown } from '../reporters/signoff-markdown.ts';
+import { EXPECTED_COMPONENTS, summarize, testVerdict, type RunInfo, type TestRecord } from '../reporters/signoff-model.ts';
+
+const full: RunInfo = { status: 'passed', startTime: '2026-11-25T02:17:00.000Z', durationMs: 600_000, selected: [...REQUIREMENT_IDS] };
+
+function rec(title: string, tags: string[], status: TestRecord['status'], extra: Partial<TestRecord> = {}): TestRecord {
+  const outcome = status === undefined || status === 'skipped' ? 'skipped' : status === 'passed' ? 'expected' : 'unexpected';
+  return { title, project: 'api', location: `e2e/x.spec.ts:1`, tags, status, outcome, durationMs: 1000, retries: 0, annotations: [], ...extra };
+}
+const figure = (name: string, value: number | string, unit?: string) => ({ type: 'obs-figure', description: JSON.stringify({ name, value, unit }) });
+const fp = (component: string, version: string) => ({ type: 'obs-fingerprint', description: JSON.stringify({ component, version }) });
+const allPassing = (): TestRecord[] => REQUIREMENT_IDS.map((id) => rec(`${id} holds`, [`@${id}`], 'passed'));
+const verdictOf = (s: ReturnType<typeof summarize>, id: RequirementId) => s.requirements.find((r) => r.id === id)?.verdict;
+
+void describe('sign-off model (synthetic records)', () => {
+  void it('a failed, a passed and a not-run requirement are each reported as such', () => {
+    const tests = [
+      rec('targets are up', ['@OBS-01'], 'passed'),
+      rec('retention is 7 days', ['@OBS-03'], 'passed'),
+      rec('loki is ready', ['@OBS-03'], 'failed', { error: 'expected 200, got 503' }),
+      rec('alloy on every node', ['@OBS-04'], 'skipped'),
+    ];
+    const s = summarize(tests, full);
+    assert.equal(verdictOf(s, 'OBS-01'), 'passed');
+    assert.equal(verdictOf(s, 'OBS-03'), 'failed');
+    assert.equal(verdictOf(s, 'OBS-04'), 'not run');
+    assert.equal(verdictOf(s, 'OBS-05'), 'not run');
+    assert.match(s.requirements.find((r) => r.id === 'OBS-05')?.reason ?? '', /no test carries this tag/);
+    assert.match(s.requirements.find((r) => r.id === 'OBS-04')?.reason ?? '', /none of its 1 test ran/);
+    assert.equal(s.signedOff, false);
+    assert.ok(s.blockers.some((b) => b.startsWith('OBS-03 failed')));
+    assert.ok(s.blockers.some((b) => b.startsWith('OBS-04 not run')));
+
+    const md = renderMarkdown(s);
+    assert.match(md, /\*\*NOT SIGNED OFF\*\*/);
+    assert.match(md, /\| \*\*OBS-01\*\* [^\n]*\| ✅ passed \|/);
+    assert.match(md, /\| \*\*OBS-03\*\* [^\n]*\| ❌ failed \|/);
+    assert.match(md, /\| \*\*OBS-04\*\* [^\n]*\| ⚪ not run \|/);
+    assert.match(md, /loki is ready \(e2e\/x\.spec\.ts:1\): expected 200, got 503/);
+  });
+
+  void it('signed off only when all eight passed; one requirement without a test blocks a full run', () => {
+    assert.equal(summarize(allPassing(), full).signedOff, true);
+    const withoutOne = allPassing().filter((t) => !t.tags.includes('@OBS-07'));
+    const s = summarize(withoutOne, full);
+    assert.equal(s.signedOff, false);
+    assert.deepEqual(s.blockers, ['OBS-07 not run: no test carries this tag']);
+    assert.match(renderMarkdown(summarize(allPassing(), full)), /\*\*SIGNED OFF\*\*/);
+  });
+
+  void it('a partial run (--grep) is never a sign-off, and names what it selected', () => {
+    const s = summarize(allPassing().filter((t) => t.tags.includes('@OBS-05')), { ...full, selected: ['OBS-05'], grep: '/@OBS-05\\b/' });
+    assert.equal(s.run.scope, 'partial');
+    assert.equal(verdictOf(s, 'OBS-05'), 'passed');
+    assert.equal(s.signedOff, false);
+    assert.equal(s.requirements.find((r) => r.id === 'OBS-01')?.reason, 'not selected by this run');
+    assert.match(s.blockers[0] ?? '', /^partial run: only OBS-05 selected/);
+  });
+
+  void it('timed out and interrupted tests fail their requirement; flaky and test.fail() pass; never started is not run', () => {
+    assert.equal(testVerdict({ status: 'timedOut', outcome: 'unexpected' }), 'failed');
+    assert.equal(testVerdict({ status: 'interrupted', outcome: 'unexpected' }), 'failed');
+    assert.equal(testVerdict({ status: 'passed', outcome: 'flaky' }), 'passed');
+    assert.equal(testVerdict({ status: 'failed', outcome: 'expected' }), 'passed');
+    assert.equal(testVerdict({ status: undefined, outcome: 'skipped' }), 'not run');
+    const s = summarize([rec('alert fires', ['@OBS-06'], 'passed'), rec('alert resolves', ['@OBS-06'], 'interrupted')], full);
+    assert.equal(verdictOf(s, 'OBS-06'), 'failed');
+  });
+
+  void it('a test tagged for two requirements counts for both; durations add up per requirement', () => {
+    const s = summarize([rec('marker in Grafana', ['@OBS-02', '@OBS-05', '@ui'], 'passed', { durationMs: 2500 }), rec('marker via API', ['@OBS-05'], 'passed', { durationMs: 1500 })], full);
+    assert.equal(verdictOf(s, 'OBS-02'), 'passed');
+    assert.equal(s.requirements.find((r) => r.id === 'OBS-05')?.durationMs, 4000);
+    assert.equal(s.requirements.find((r) => r.id === 'OBS-05')?.tests.length, 2);
+  });
+
+  void it('key figures are collected per requirement; malformed annotations are ignored', () => {
+    const tests = [
+      rec('log delivery', ['@OBS-05'], 'passed', { annotations: [figure('log delivery latency p95', 2.4, 's'), { type: 'obs-figure', description: 'not json' }] }),
+      rec('alert timeline', ['@OBS-06'], 'passed', { annotations: [figure('pending after', 31, 's'), figure('firing after', 152, 's')] }),
+      rec('certificate', ['@OBS-07'], 'passed', { annotations: [figure('certificate days left', 63, 'days')] }),
+      rec('preflight', [], 'passed', { annotations: [figure('preflight took', 1.2, 's')] }),
+    ];
+    const s = summarize(tests, full);
+    assert.deepEqual(s.requirements.find((r) => r.id === 'OBS-05')?.figures, [{ name: 'log delivery latency p95', value: 2.4, unit: 's', test: 'log delivery' }]);
+    assert.equal(s.requirements.find((r) => r.id === 'OBS-06')?.figures.length, 2);
+    assert.deepEqual(s.otherFigures, [{ name: 'preflight took', value: 1.2, unit: 's', test: 'preflight' }]);
+    const md = renderMarkdown(s);
+    assert.match(md, /certificate days left: 63 days/);
+    assert.match(md, /pending after: 31 s; firing after: 152 s/);
+  });
+
+  void it('the stack fingerprint comes from any test; missing components and conflicts are named', () => {
+    const s = summarize(
+      [
+        rec('preflight', [], 'passed', { annotations: [fp('Kubernetes', 'v1.36.1+k3s1'), fp('Prometheus', '3.7.0'), fp('chart/loki', '8.2.0')] }),
+        rec('loki is ready', ['@OBS-03'], 'passed', { annotations: [fp('Loki', '3.6.7'), fp('Prometheus', '3.7.1')] }),
+        rec('broken', [], 'passed', { annotations: [{ type: 'obs-fingerprint', description: '{"component":""}' }] }),
+      ],
+      full,
+    );
+    assert.deepEqual(s.fingerprint.components.map((c) => `${c.component}=${c.version}`), ['Kubernetes=v1.36.1+k3s1', 'Prometheus=3.7.0', 'Loki=3.6.7', 'chart/loki=8.2.0']);
+    assert.deepEqual(s.fingerprint.missing, EXPECTED_COMPONENTS.filter((c) => !['Kubernetes', 'Prometheus', 'Loki', 'chart/loki'].includes(c)));
+    assert.deepEqual(s.fingerprint.conflicts, [{ component: 'Prometheus', versions: ['3.7.0', '3.7.1'] }]);
+    assert.match(renderMarkdown(s), /\| Kubernetes \| v1\.36\.1\+k3s1 \| preflight \|/);
+  });
+
+  void it('table cells survive pipes and newlines in titles and errors; typo tags are reported', () => {
+    const s = summarize([rec('a | b\nc', ['@OBS-01', '@OBS-9'], 'failed', { error: 'x | y' })], full);
+    const md = renderMarkdown(s);
+    assert.match(md, /\| a \\\| b c \|/);
+    assert.deepEqual(s.unknownRequirementTags, [{ tag: '@OBS-9', test: 'a | b\nc' }]);
+  });
+});
