@@ -7,26 +7,30 @@
  * - a test belongs to requirement OBS-0N when it carries the tag `@OBS-0N` (TestCase.tags);
  * - key figures are annotations of type `obs-figure`, JSON `{name, value, unit?}` (fixtures/evidence.ts);
  * - the stack's versions are annotations of type `obs-fingerprint`, JSON `{component, version}`,
- *   recorded by any test (preflight does): components named as in EXPECTED_COMPONENTS.
+ *   recorded by any test (preflight does); component names match EXPECTED_COMPONENTS ignoring case.
  */
-import { FIGURE_ANNOTATION, type Figure } from '../fixtures/evidence.ts';
+import { FIGURE_ANNOTATION, FINGERPRINT_ANNOTATION, type Figure } from '../fixtures/evidence.ts';
 import { REQUIREMENTS, REQUIREMENT_IDS, type RequirementId } from '../fixtures/requirements.ts';
 
-export const FINGERPRINT_ANNOTATION = 'obs-fingerprint';
+export { FINGERPRINT_ANNOTATION };
 
 export interface FingerprintEntry {
   component: string;
   version: string;
 }
 
-/** What the sign-off expects preflight to record; charts as `chart/<name>` with the chart version. */
+/**
+ * What the sign-off expects to be recorded (compared ignoring case): the Kubernetes gitVersion,
+ * each component's own version, the Alloy image tag, and charts as `chart/<name>` with the
+ * chart version from the release's `helm.sh/chart` label.
+ */
 export const EXPECTED_COMPONENTS = [
-  'Kubernetes',
-  'Prometheus',
-  'Alertmanager',
-  'Loki',
-  'Grafana',
-  'Alloy',
+  'kubernetes',
+  'prometheus',
+  'alertmanager',
+  'loki',
+  'grafana',
+  'alloy',
   'chart/kube-prometheus-stack',
   'chart/loki',
   'chart/alloy',
@@ -90,6 +94,8 @@ export interface RunInfo {
   grepInvert?: string;
   /** Requirements the grep selects; all eight means a full run. */
   selected: RequirementId[];
+  /** Errors outside any test (a spec that does not load, a failing global setup), first line each. */
+  errors?: string[];
 }
 
 export interface SignoffSummary {
@@ -212,23 +218,25 @@ function requirementSummary(id: RequirementId, tests: TestRecord[], selected: bo
 }
 
 function fingerprint(tests: readonly TestRecord[]): SignoffSummary['fingerprint'] {
+  // Keyed by lower-case name: preflight records `prometheus`, a reader may write `Prometheus`.
   const seen = new Map<string, { versions: Set<string>; first: FingerprintEntry & { recordedBy: string } }>();
   for (const t of tests) {
     for (const f of fingerprintsOf(t)) {
-      const entry = seen.get(f.component);
+      const key = f.component.toLowerCase();
+      const entry = seen.get(key);
       if (entry) entry.versions.add(f.version);
-      else seen.set(f.component, { versions: new Set([f.version]), first: { ...f, recordedBy: t.title } });
+      else seen.set(key, { versions: new Set([f.version]), first: { ...f, recordedBy: t.title } });
     }
   }
   const order = (c: string) => {
-    const i = (EXPECTED_COMPONENTS as readonly string[]).indexOf(c);
+    const i = (EXPECTED_COMPONENTS as readonly string[]).indexOf(c.toLowerCase());
     return i === -1 ? EXPECTED_COMPONENTS.length : i;
   };
   const components = [...seen.values()].map((e) => e.first).sort((a, b) => order(a.component) - order(b.component) || a.component.localeCompare(b.component));
   return {
     components,
     missing: EXPECTED_COMPONENTS.filter((c) => !seen.has(c)),
-    conflicts: [...seen.entries()].filter(([, e]) => e.versions.size > 1).map(([component, e]) => ({ component, versions: [...e.versions] })),
+    conflicts: [...seen.values()].filter((e) => e.versions.size > 1).map((e) => ({ component: e.first.component, versions: [...e.versions] })),
   };
 }
 
@@ -240,10 +248,12 @@ export function summarize(tests: readonly TestRecord[], run: RunInfo, now: Date 
   const blockers = requirements.filter((r) => r.verdict !== 'passed').map((r) => `${r.id} ${r.verdict}: ${r.reason}`);
   const scope = REQUIREMENT_IDS.every((id) => run.selected.includes(id)) ? 'full' : 'partial';
   if (scope === 'partial') blockers.unshift(`partial run: only ${run.selected.join(', ') || 'no requirement'} selected`);
+  for (const e of [...(run.errors ?? [])].reverse()) blockers.unshift(`error outside the tests: ${e}`);
   return {
     schemaVersion: 1,
     generatedAt: now.toISOString(),
-    signedOff: requirements.every((r) => r.verdict === 'passed'),
+    // A spec that failed to load may have held tests of a requirement that now looks complete.
+    signedOff: requirements.every((r) => r.verdict === 'passed') && !run.errors?.length,
     blockers,
     run: { ...run, scope },
     requirements,

@@ -11,7 +11,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { stripVTControlCharacters } from 'node:util';
-import type { FullConfig, FullResult, Reporter, Suite, TestCase } from '@playwright/test/reporter';
+import type { FullConfig, FullResult, Reporter, Suite, TestCase, TestError } from '@playwright/test/reporter';
 import { redact } from '../fixtures/redact.ts';
 import { cliGrepFromArgv, selectedRequirements, type RequirementId } from '../fixtures/requirements.ts';
 import { renderMarkdown } from './signoff-markdown.ts';
@@ -23,6 +23,9 @@ export interface SignoffReporterOptions {
   /** Turn a passed full run that cannot be signed off into a failed one. Default true. */
   failIncompleteRun?: boolean;
 }
+
+/** expect() messages carry ANSI colours, which do not belong in a markdown table. */
+const firstLine = (text: string): string => stripVTControlCharacters(text).split('\n').find((l) => l.trim())?.trim() ?? '';
 
 /** Reads a TestCase the way the sign-off needs it: last attempt decides, durations add up. */
 export function toRecord(test: TestCase, rootDir?: string): TestRecord {
@@ -46,8 +49,7 @@ export function toRecord(test: TestCase, rootDir?: string): TestRecord {
     retries: Math.max(0, test.results.length - 1),
     annotations: [...annotations.values()],
   };
-  // expect() messages carry ANSI colours, which do not belong in a markdown table.
-  if (error) record.error = redact(stripVTControlCharacters(error).split('\n').find((l) => l.trim()) ?? '');
+  if (error) record.error = redact(firstLine(error));
   return record;
 }
 
@@ -85,6 +87,7 @@ export default class SignoffReporter implements Reporter {
   private readonly options: SignoffReporterOptions;
   private config: FullConfig | undefined;
   private suite: Suite | undefined;
+  private readonly errors: string[] = [];
   /** The last summary written, for whoever drives the reporter in-process (self-tests). */
   summary: SignoffSummary | undefined;
   outputFolder: string | undefined;
@@ -102,6 +105,12 @@ export default class SignoffReporter implements Reporter {
     this.suite = suite;
   }
 
+  /** A spec that does not load leaves no test behind: without this the page would only say "no test". */
+  onError(error: TestError): void {
+    const where = error.location ? ` (${relative(this.config?.rootDir ?? process.cwd(), error.location.file)}:${error.location.line})` : '';
+    this.errors.push(redact(firstLine(error.message ?? error.value ?? 'unknown error')) + where);
+  }
+
   onEnd(result: FullResult): { status: FullResult['status'] } | undefined {
     const config = this.config;
     const tests = this.suite?.allTests() ?? [];
@@ -111,6 +120,7 @@ export default class SignoffReporter implements Reporter {
       durationMs: result.duration,
       ...runSelection(config, process.argv, process.env),
       ...(process.env.OBS_RUN_ID ? { runId: process.env.OBS_RUN_ID } : {}),
+      ...(this.errors.length ? { errors: [...this.errors] } : {}),
     };
     const summary = summarize(tests.map((t) => toRecord(t, config?.rootDir)), run);
     this.summary = summary;
@@ -122,8 +132,9 @@ export default class SignoffReporter implements Reporter {
     writeFileSync(join(folder, 'signoff.json'), redact(JSON.stringify(summary, null, 2)) + '\n');
     writeFileSync(join(folder, 'signoff.md'), redact(renderMarkdown(summary)));
 
-    const verdict = summary.signedOff ? 'SIGNED OFF' : `NOT SIGNED OFF (${summary.blockers.join('; ')})`;
-    console.log(`\nSign-off: ${verdict}\n  ${join(folder, 'signoff.md')}`);
+    const shown = summary.blockers.slice(0, 10).map((b) => `\n  - ${b}`).join('');
+    const more = summary.blockers.length > 10 ? `\n  … ${summary.blockers.length - 10} more` : '';
+    console.log(`\nSign-off: ${summary.signedOff ? 'SIGNED OFF' : 'NOT SIGNED OFF'}${shown}${more}\n  ${join(folder, 'signoff.md')}`);
 
     const incomplete = summary.run.scope === 'full' && !summary.signedOff && result.status === 'passed';
     if (incomplete && this.options.failIncompleteRun !== false) {

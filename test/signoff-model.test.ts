@@ -56,6 +56,13 @@ void describe('sign-off model (synthetic records)', () => {
     assert.match(renderMarkdown(summarize(allPassing(), full)), /\*\*SIGNED OFF\*\*/);
   });
 
+  void it('errors outside any test (a spec that does not load) block the sign-off and come first', () => {
+    const s = summarize(allPassing(), { ...full, status: 'failed', errors: ['Test has unknown parameter "crashLoopAlert". (obs-06.spec.ts:6)'] });
+    assert.equal(s.signedOff, false, 'a spec that did not load may have held more tests of a requirement');
+    assert.deepEqual(s.blockers, ['error outside the tests: Test has unknown parameter "crashLoopAlert". (obs-06.spec.ts:6)']);
+    assert.match(renderMarkdown(s), /error outside the tests: Test has unknown parameter/);
+  });
+
   void it('a partial run (--grep) is never a sign-off, and names what it selected', () => {
     const s = summarize(allPassing().filter((t) => t.tags.includes('@OBS-05')), { ...full, selected: ['OBS-05'], grep: '/@OBS-05\\b/' });
     assert.equal(s.run.scope, 'partial');
@@ -98,17 +105,17 @@ void describe('sign-off model (synthetic records)', () => {
     assert.match(md, /pending after: 31 s; firing after: 152 s/);
   });
 
-  void it('the stack fingerprint comes from any test; missing components and conflicts are named', () => {
+  void it('the stack fingerprint comes from any test, names compared ignoring case; missing components and conflicts are named', () => {
     const s = summarize(
       [
         rec('preflight', [], 'passed', { annotations: [fp('Kubernetes', 'v1.36.1+k3s1'), fp('Prometheus', '3.7.0'), fp('chart/loki', '8.2.0')] }),
-        rec('loki is ready', ['@OBS-03'], 'passed', { annotations: [fp('Loki', '3.6.7'), fp('Prometheus', '3.7.1')] }),
+        rec('loki is ready', ['@OBS-03'], 'passed', { annotations: [fp('loki', '3.6.7'), fp('prometheus', '3.7.1')] }),
         rec('broken', [], 'passed', { annotations: [{ type: 'obs-fingerprint', description: '{"component":""}' }] }),
       ],
       full,
     );
-    assert.deepEqual(s.fingerprint.components.map((c) => `${c.component}=${c.version}`), ['Kubernetes=v1.36.1+k3s1', 'Prometheus=3.7.0', 'Loki=3.6.7', 'chart/loki=8.2.0']);
-    assert.deepEqual(s.fingerprint.missing, EXPECTED_COMPONENTS.filter((c) => !['Kubernetes', 'Prometheus', 'Loki', 'chart/loki'].includes(c)));
+    assert.deepEqual(s.fingerprint.components.map((c) => `${c.component}=${c.version}`), ['Kubernetes=v1.36.1+k3s1', 'Prometheus=3.7.0', 'loki=3.6.7', 'chart/loki=8.2.0']);
+    assert.deepEqual(s.fingerprint.missing, EXPECTED_COMPONENTS.filter((c) => !['kubernetes', 'prometheus', 'loki', 'chart/loki'].includes(c)));
     assert.deepEqual(s.fingerprint.conflicts, [{ component: 'Prometheus', versions: ['3.7.0', '3.7.1'] }]);
     assert.match(renderMarkdown(s), /\| Kubernetes \| v1\.36\.1\+k3s1 \| preflight \|/);
   });
