@@ -34,12 +34,14 @@ const { values: args } = parseArgs({
     rounds: { type: 'string', default: '10' },
     seconds: { type: 'string', default: '3' },
     connections: { type: 'string', default: '10' },
+    warmup: { type: 'string', default: '3' },
     'render-samples': { type: 'string', default: '50' },
   },
 });
 const ROUNDS = Number(args.rounds);
 const SECONDS = Number(args.seconds);
 const CONNECTIONS = Number(args.connections);
+const WARMUP = Number(args.warmup);
 const RENDER_SAMPLES = Number(args['render-samples']);
 /** What TaskPlanner serves most: the SSR list, a detail page, the JSON API. */
 const PATHS = ['/', '/tasks/7', '/api/tasks'];
@@ -120,11 +122,35 @@ async function renderCost(): Promise<{ routes: number; statusCodes: number; seri
   };
 }
 
+/**
+ * The handle's own CPU cost per request, in this process with a trivial `resolve`: the
+ * difference between the hook on and off over the same loop. Free of the load generator,
+ * so far steadier than any figure taken over HTTP.
+ */
+async function handleCost(): Promise<Spread> {
+  const on = createMetricsHook({ enabled: true, defaultMetrics: false });
+  const off = createMetricsHook({ enabled: false });
+  const routes = ['/', '/tasks/[id]', '/api/tasks'];
+  const events = routes.map((id) => ({ url: new URL(`http://bench${id}`), route: { id }, request: new Request(`http://bench${id}`), isSubRequest: false }) as never);
+  const response = new Response(null);
+  const resolve = () => response;
+  const loop = async (hook: typeof on, n: number) => {
+    const t = performance.now();
+    for (let i = 0; i < n; i++) await hook.handle({ event: events[i % events.length] as never, resolve });
+    return ((performance.now() - t) * 1000) / n;
+  };
+  await loop(on, 20_000);
+  await loop(off, 20_000);
+  const samples: number[] = [];
+  for (let i = 0; i < 15; i++) samples.push((await loop(on, 20_000)) - (await loop(off, 20_000)));
+  return spread(samples, 2);
+}
+
 const servers = {} as Record<Variant, Standin>;
 try {
   for (const v of VARIANTS) servers[v] = await startVariant(v);
   log(`warming up ${VARIANTS.join(', ')} …`);
-  for (const v of VARIANTS) await round(servers[v], Math.max(2, SECONDS));
+  for (const v of VARIANTS) await round(servers[v], WARMUP);
 
   const results: Record<Variant, Round[]> = { off: [], hook: [], otel: [] };
   for (let i = 0; i < ROUNDS; i++) {
@@ -156,6 +182,7 @@ try {
     otel: { throughput: paired('otel', (r) => r.rps, true), cpuPerRequest: paired('otel', (r) => r.cpuUsPerRequest, false) },
   };
   const render = await renderCost();
+  const handleUs = await handleCost();
   const verdict = {
     throughputOverheadAtMost3Pct: overheadPct.hook.throughput.median <= 3,
     renderUnder10Ms: render.ms.median < 10,
@@ -171,6 +198,7 @@ try {
     paths: PATHS,
     variants,
     overheadPct,
+    handleUsPerRequest: handleUs,
     metricsRender: render,
     targets: verdict,
   };
