@@ -19,6 +19,8 @@ const suite = loadOrExit();
 
 // One id for the whole run; workers inherit the environment of the runner.
 process.env.OBS_RUN_ID ||= suite.runId ?? newRunId();
+// Workers read this at start: HTTPS calls then trust a private CA as well as the system store.
+if (suite.caFile) process.env.NODE_EXTRA_CA_CERTS ||= suite.caFile;
 // Preflight checks only what the selected requirements need.
 const cliGrep = cliGrepFromArgv(process.argv);
 process.env.OBS_GREP ??= cliGrep.grep ?? '';

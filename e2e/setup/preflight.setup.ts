@@ -1,4 +1,4 @@
-import { test as setup } from '../../fixtures/index.ts';
+import { expect, test as setup } from '../../fixtures/index.ts';
 import { runPreflight } from '../../fixtures/preflight.ts';
 import { needsOf, requirementsOfThisRun } from '../../fixtures/requirements.ts';
 
@@ -7,7 +7,5 @@ setup('preflight: configuration valid, cluster and every needed endpoint answeri
   const result = await runPreflight(config, needs, endpoints);
   await evidence.attach('preflight', { selected: needs.requirements, needsKubernetes: needs.kubernetesBecause, ...result });
   for (const [component, version] of Object.entries(result.versions)) evidence.fingerprint(component, version);
-  if (result.problems.length > 0) {
-    throw new Error(`Preflight failed for ${needs.requirements.join(', ')}:\n- ${result.problems.join('\n- ')}`);
-  }
+  expect(result.problems, `Preflight failed for ${needs.requirements.join(', ')}:\n- ${result.problems.join('\n- ')}\n`).toEqual([]);
 });
