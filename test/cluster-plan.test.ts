@@ -5,18 +5,26 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
 import { CHARTS, CLUSTER } from '../scripts/lib/charts.ts';
+import { checkTls } from '../fixtures/tls-check.ts';
 import { clusterDownPlan, clusterUpPlan, formatPlan, PLAN_FILES, shellQuote, type Step } from '../scripts/lib/cluster-plan.ts';
+import { FRONT_DOOR, frontDoorSteps } from '../scripts/lib/front-door.ts';
 import { parseFlags } from '../scripts/lib/run-plan.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const readYaml = (path: string): unknown => parse(readFileSync(`${root}/${path}`, 'utf8'));
-const plain = clusterUpPlan({ rehearseMigration: false });
-const rehearsal = clusterUpPlan({ rehearseMigration: true });
+const HOME = '/home/runner';
+const plain = clusterUpPlan({ rehearseMigration: false, tlsFrontDoor: false, root, home: HOME });
+const rehearsal = clusterUpPlan({ rehearseMigration: true, tlsFrontDoor: false, root, home: HOME });
+const withFrontDoor = clusterUpPlan({ rehearseMigration: false, tlsFrontDoor: true, root, home: HOME });
 
 const position = (plan: Step[], what: string, pred: (argv: string[]) => boolean): number => {
   const i = plan.findIndex((s) => pred(s.argv));
@@ -52,7 +60,10 @@ void describe('cluster plan (dry run, no cluster)', () => {
     assert.match(runScript('scripts/cluster-up.ts', ['--dry-run', '--rehearse-migration']), /helm upgrade --install promtail promtail/);
     const down = runScript('scripts/cluster-down.ts', ['--dry-run']);
     assert.match(down, new RegExp(`k3d cluster delete ${CLUSTER.name}`));
-    assert.equal(clusterDownPlan().length, 1);
+    const downPlan = clusterDownPlan();
+    assert.equal(downPlan.at(-1)?.argv.join(' '), `k3d cluster delete ${CLUSTER.name}`);
+    assert.ok(downPlan.slice(0, -1).some((st) => has('docker', 'rm', FRONT_DOOR.container)(st.argv)), 'cluster:down also removes the front door');
+    assert.match(runScript('scripts/cluster-up.ts', ['--dry-run', '--tls-front-door']), /docker run --detach --name obs-grafana-front-door/);
   });
 
   void it('an unknown flag stops the script instead of building something else', () => {
@@ -77,7 +88,7 @@ void describe('cluster plan (dry run, no cluster)', () => {
   });
 
   void it('every command names the k3d context, so no other cluster is ever touched', () => {
-    for (const s of [...plain, ...rehearsal]) {
+    for (const s of [...plain, ...rehearsal, ...withFrontDoor]) {
       if (s.argv[0] === 'kubectl' && s.argv[1] !== 'version') assert.deepEqual(s.argv.slice(1, 3), ['--context', CLUSTER.context], shellQuote(s.argv));
       if (s.argv[0] === 'helm' && s.argv[1] !== 'version') assert.equal(s.argv[s.argv.indexOf('--kube-context') + 1], CLUSTER.context, shellQuote(s.argv));
     }
@@ -85,7 +96,7 @@ void describe('cluster plan (dry run, no cluster)', () => {
 
   void it('the files the plan reads: ours exist, the others are named by the plan', () => {
     for (const f of PLAN_FILES.own) assert.ok(existsSync(`${root}/${f}`), `${f} is missing`);
-    const printed = formatPlan(rehearsal);
+    const printed = formatPlan([...rehearsal, ...withFrontDoor]);
     for (const f of [...PLAN_FILES.own, ...PLAN_FILES.others]) assert.ok(printed.includes(f), `the plan never reads ${f}`);
     const valuesArgs = rehearsal.flatMap((s) => s.argv.flatMap((a, i) => (s.argv[i - 1] === '--values' ? [a] : [])));
     for (const f of valuesArgs) assert.ok((PLAN_FILES.own as readonly string[]).includes(f) || (PLAN_FILES.others as readonly string[]).includes(f), `${f} is not listed in PLAN_FILES`);
@@ -142,5 +153,48 @@ void describe('cluster plan (dry run, no cluster)', () => {
     assert.equal(plain.findIndex((s) => helmRelease('promtail')(s.argv)), -1, 'Promtail only in the rehearsal');
     const cleanup = plain[position(plain, 'removes a rehearsal\'s Promtail', has('helm', 'uninstall', 'promtail'))];
     assert.equal(cleanup?.only?.when, 'succeeds');
+  });
+
+  void it('the TLS front door only on request, after the stack is ready, pinned, and wired to the NodePort k3d publishes', () => {
+    assert.equal(plain.some((st) => st.argv.includes(FRONT_DOOR.container)), false);
+    const start = position(withFrontDoor, 'starts the front door', has('docker', 'run', FRONT_DOOR.container));
+    const ready = position(withFrontDoor, 'waits for every pod', has('wait', '--for=condition=Ready', 'pods'));
+    const probe = position(withFrontDoor, 'waits for Grafana through the front door', has('curl', `${FRONT_DOOR.url}/api/health`));
+    const trust = position(withFrontDoor, 'trusts the CA for Chromium', has('certutil', '-A'));
+    assert.ok(ready < start && start < probe && probe < trust);
+    assert.match(FRONT_DOOR.image, /^caddy:\d+\.\d+\.\d+$/);
+    assert.ok(withFrontDoor[start]?.argv.includes(`${join(root, FRONT_DOOR.caddyfile)}:/etc/caddy/Caddyfile:ro`));
+    assert.ok(withFrontDoor.filter((st) => st.argv.some((a) => a.includes('.pki'))).every((st) => st.argv.some((a) => a.includes(`${HOME}/.pki/nssdb`))));
+
+    const caddyfile = readFileSync(`${root}/${FRONT_DOOR.caddyfile}`, 'utf8');
+    const cluster = readFileSync(`${root}/${CLUSTER.config}`, 'utf8');
+    const service = readYaml(FRONT_DOOR.service) as { spec: { type: string; selector: Record<string, string>; ports: { nodePort: number; targetPort: number }[] } };
+    const nodePort = service.spec.ports[0]?.nodePort;
+    assert.equal(service.spec.type, 'NodePort');
+    assert.deepEqual(service.spec.selector, { 'app.kubernetes.io/name': 'grafana', 'app.kubernetes.io/instance': CHARTS.kubePrometheusStack.release });
+    assert.ok(cluster.includes(`127.0.0.1:${nodePort}:${nodePort}`), 'k3d publishes the NodePort on loopback');
+    assert.ok(caddyfile.includes(`reverse_proxy 127.0.0.1:${nodePort}`), 'Caddy proxies to the published NodePort');
+    assert.ok(caddyfile.includes(`${FRONT_DOOR.url} {`), 'Caddy serves the URL the suite is given');
+    assert.ok(caddyfile.includes(`redir ${FRONT_DOOR.url}{uri} permanent`), 'plain HTTP redirects to it');
+  });
+
+  void it("the front door's openssl steps, run for real, give a chain the suite's own TLS check accepts", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'front-door-'));
+    const certSteps = frontDoorSteps(dir, dir).filter((st) => ['mkdir', 'openssl', 'chmod'].includes(st.argv[0] ?? '') && !st.argv.some((a) => a.includes('.pki')));
+    for (const st of certSteps) execFileSync(st.argv[0] ?? '', st.argv.slice(1), { cwd: dir, stdio: 'ignore' });
+    const tls = join(dir, FRONT_DOOR.tlsDir);
+    const server = createServer({ key: readFileSync(join(tls, 'grafana.key')), cert: readFileSync(join(tls, 'grafana.pem')) }, (_req, res) => res.end('ok'));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const url = `https://localhost:${(server.address() as AddressInfo).port}`;
+      const report = await checkTls(url, { minDays: 14, caFile: join(dir, FRONT_DOOR.caFile), timeoutMs: 5000 });
+      assert.equal(report.verdict, 'ok', report.message);
+      assert.equal(report.daysLeft, 30);
+      const untrusted = await checkTls(url, { minDays: 14, timeoutMs: 5000 });
+      assert.notEqual(untrusted.verdict, 'ok', 'without CA_FILE the certificate must not be trusted');
+    } finally {
+      server.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

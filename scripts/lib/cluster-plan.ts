@@ -8,6 +8,7 @@
  * or already-built cluster instead of failing on it.
  */
 import { CHARTS, CLUSTER, type ChartPin } from './charts.ts';
+import { FRONT_DOOR, frontDoorDownSteps, frontDoorSteps } from './front-door.ts';
 
 export interface Step {
   title: string;
@@ -19,6 +20,11 @@ export interface Step {
 export interface UpOptions {
   /** Install Promtail before Alloy and leave both running, as in the middle of the migration. */
   rehearseMigration: boolean;
+  /** Put an HTTPS proxy in front of Grafana, as production has (front-door.ts). */
+  tlsFrontDoor: boolean;
+  /** Absolute repository root and home directory, for the paths Docker and NSS need absolute. */
+  root: string;
+  home: string;
 }
 
 /** The stand-in TaskPlanner image the manifests in manifests/taskplanner/ run. */
@@ -26,7 +32,7 @@ export const TASKPLANNER_IMAGE = 'obs-acceptance/taskplanner-standin:dev';
 
 /** Files this plan reads. The first group is ours; the others are delivered by the other helpers. */
 export const PLAN_FILES = {
-  own: [CLUSTER.config, 'manifests/kube-prometheus-stack/values.yaml', 'manifests/promtail/values.yaml'],
+  own: [CLUSTER.config, 'manifests/kube-prometheus-stack/values.yaml', 'manifests/promtail/values.yaml', FRONT_DOOR.service, FRONT_DOOR.caddyfile],
   others: [
     'manifests/loki/values.yaml',
     'manifests/alloy/values.yaml',
@@ -114,11 +120,13 @@ export function clusterUpPlan(options: UpOptions): Step[] {
       argv: kubectl('wait', '--namespace', kps.namespace, '--for=condition=Ready', 'pods', '--all', '--field-selector=status.phase!=Succeeded', `--timeout=${WAIT_TIMEOUT}`),
     },
   );
+  if (options.tlsFrontDoor) steps.push(...frontDoorSteps(options.root, options.home));
   return steps;
 }
 
 export function clusterDownPlan(): Step[] {
   return [
+    ...frontDoorDownSteps(),
     {
       title: `Delete the k3d cluster ${CLUSTER.name}`,
       argv: ['k3d', 'cluster', 'delete', CLUSTER.name],
