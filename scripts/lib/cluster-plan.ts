@@ -36,7 +36,6 @@ export const PLAN_FILES = {
   others: [
     'manifests/loki/values.yaml',
     'manifests/alloy/values.yaml',
-    'manifests/alloy/config.alloy',
     'manifests/grafana/',
     'manifests/taskplanner/',
     'app-hook/demo-app/Dockerfile',
@@ -48,7 +47,7 @@ const WAIT_TIMEOUT = '300s';
 
 const kubectl = (...args: string[]): string[] => ['kubectl', '--context', CLUSTER.context, ...args];
 
-function helmInstall(pin: ChartPin, values: string[], extra: string[] = []): string[] {
+function helmInstall(pin: ChartPin, values: string[]): string[] {
   return [
     'helm', 'upgrade', '--install', pin.release, pin.chart,
     '--repo', pin.repo,
@@ -57,7 +56,6 @@ function helmInstall(pin: ChartPin, values: string[], extra: string[] = []): str
     '--namespace', pin.namespace,
     '--create-namespace',
     ...values.flatMap((v) => ['--values', v]),
-    ...extra,
     '--wait',
     '--timeout', HELM_TIMEOUT,
   ];
@@ -102,8 +100,8 @@ export function clusterUpPlan(options: UpOptions): Step[] {
   steps.push(
     {
       title: `Install Alloy ${alloy.version}`,
-      // The chart takes the pipeline in alloy.configMap.content; the file stays a real .alloy file.
-      argv: helmInstall(alloy, ['manifests/alloy/values.yaml'], ['--set-file', 'alloy.configMap.content=manifests/alloy/config.alloy']),
+      // values.yaml carries config.alloy verbatim in alloy.configMap.content (test/alloy-config.test.ts).
+      argv: helmInstall(alloy, ['manifests/alloy/values.yaml']),
     },
     {
       title: `Build the stand-in TaskPlanner image ${TASKPLANNER_IMAGE}`,
