@@ -17,7 +17,7 @@ import { CHARTS, CLUSTER } from '../scripts/lib/charts.ts';
 import { checkTls } from '../fixtures/tls-check.ts';
 import { clusterDownPlan, clusterUpPlan, formatPlan, PLAN_FILES, shellQuote, type Step } from '../scripts/lib/cluster-plan.ts';
 import { FRONT_DOOR, frontDoorSteps } from '../scripts/lib/front-door.ts';
-import { parseFlags } from '../scripts/lib/run-plan.ts';
+import { parseFlags, runPlan, StepFailed } from '../scripts/lib/run-plan.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const readYaml = (path: string): unknown => parse(readFileSync(`${root}/${path}`, 'utf8'));
@@ -194,6 +194,31 @@ void describe('cluster plan (dry run, no cluster)', () => {
       assert.notEqual(untrusted.verdict, 'ok', 'without CA_FILE the certificate must not be trusted');
     } finally {
       server.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  void it('runPlan runs the steps in order with zx, honours the guards and stops at the first failure', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'run-plan-'));
+    const log: string[] = [];
+    const file = join(dir, 'out.txt');
+    const append = (word: string): string[] => ['sh', '-c', `echo ${word} >> ${file}`];
+    const plan: Step[] = [
+      { title: 'first', argv: append('one') },
+      { title: 'skipped: probe succeeds', argv: append('never'), only: { argv: ['true'], when: 'fails' } },
+      { title: 'guarded and run', argv: append('two'), only: { argv: ['test', '-s', file], when: 'succeeds' } },
+      { title: 'fails', argv: ['sh', '-c', 'exit 3'] },
+      { title: 'after the failure', argv: append('three') },
+    ];
+    try {
+      await assert.rejects(runPlan(plan, { dryRun: false, cwd: dir, log: (l) => log.push(l) }), (e: unknown) => e instanceof StepFailed && e.exitCode === 3 && /Step 4 failed \(exit 3\): fails/.test(e.message));
+      assert.equal(readFileSync(file, 'utf8'), 'one\ntwo\n');
+      assert.ok(log.some((l) => l.startsWith('[2/5] skip: skipped: probe succeeds')));
+      const dry: string[] = [];
+      await runPlan(plan, { dryRun: true, cwd: dir, log: (l) => dry.push(l) });
+      assert.equal(readFileSync(file, 'utf8'), 'one\ntwo\n', 'a dry run executes nothing');
+      assert.match(dry.join('\n'), /Dry run: 5 steps/);
+    } finally {
       rmSync(dir, { recursive: true, force: true });
     }
   });
