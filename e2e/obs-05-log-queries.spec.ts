@@ -1,0 +1,70 @@
+/**
+ * OBS-05 Log queries work: a pod in the run's namespace writes unique marker lines; each is
+ * found through the Loki API with the expected labels, through Grafana's datasource query
+ * API and on screen in Grafana Explore; the time from write to visible is measured per line
+ * and reported (p50, p95, maximum), a late line told apart from a missing one.
+ */
+import { expect, test } from '../fixtures/index.ts';
+
+test.describe('OBS-05 Log queries work', () => {
+  test('every marker line is found through the Loki API and through Grafana, and its delivery time is measured', { tag: ['@OBS-05'] }, async ({ markerPod, grafanaLogs, config, evidence }) => {
+    await test.step(`the marker pod in the run's namespace wrote ${config.markerLines} lines`, async () => {
+      const lines = await markerPod.written();
+      await evidence.attach('lines the marker pod wrote (kubectl logs)', lines.map((l) => `#${l.seq} ${l.id} written_ns=${l.writtenNs}`).join('\n'));
+      expect(lines.map((l) => l.id)).toEqual(markerPod.expected.map((e) => e.id));
+    });
+
+    const delivery = await test.step('every marker line is found through the Loki API', async () => {
+      const d = await markerPod.delivery();
+      await evidence.attach('Loki API delivery', { query: markerPod.query, summary: d.summary, onTime: d.report.onTime, late: d.report.late, missing: d.report.missing });
+      expect(d.report.missing, `marker lines never seen in Loki within ${(2 * markerPod.budgetMs) / 1000} s (${markerPod.query}): ${d.summary}${d.timeout ? `\n${d.timeout}` : ''}`).toEqual([]);
+      return d;
+    });
+
+    await test.step('each line carries the labels of its pod, as Promtail set them', async () => {
+      const problems = delivery.sightings.flatMap((s) => markerPod.labelProblems(s).map((p) => `#${s.marker.seq}: ${p}`));
+      await evidence.attach('marker stream labels', delivery.sightings[0]?.labels ?? {});
+      expect(problems, `stream labels of the marker lines (${markerPod.query})`).toEqual([]);
+    });
+
+    await test.step(`the time from write to visible is at most LOG_MAX_DELAY_SECONDS (${config.logMaxDelaySeconds} s) for every line`, () => {
+      const l = delivery.report.latency!;
+      evidence.figure('OBS-05 write→visible p50', l.p50Ms, 'ms');
+      evidence.figure('OBS-05 write→visible p95', l.p95Ms, 'ms');
+      evidence.figure('OBS-05 write→visible max', l.maxMs, 'ms');
+      evidence.figure('OBS-05 lines late / missing', `${delivery.report.late.length} / ${delivery.report.missing.length}`);
+      test.info().annotations.push({ type: 'log delivery', description: delivery.summary });
+      expect(delivery.report.late, `lines visible only after the ${config.logMaxDelaySeconds} s budget: ${delivery.summary}`).toEqual([]);
+    });
+
+    await test.step("Grafana's Loki datasource returns every marker line through /api/ds/query", async () => {
+      const { chosen, all } = await grafanaLogs.datasource();
+      const { rows, layouts } = await grafanaLogs.query(chosen.uid, markerPod.query, markerPod.sinceMs - 60_000, Date.now() + 60_000);
+      await evidence.attach('Grafana /api/ds/query', { datasource: chosen, lokiDatasources: all.map((d) => `${d.name} (${d.uid})`), frameLayouts: layouts, rows: rows.map((r) => r.line) });
+      const found = markerPod.expected.map((e) => e.id).filter((id) => rows.some((r) => r.line.includes(id)));
+      expect(found, `Grafana datasource "${chosen.name}" (uid ${chosen.uid}) should return every marker line for ${markerPod.query}`).toEqual(markerPod.expected.map((e) => e.id));
+    });
+  });
+
+  test('the marker lines are visible in Grafana Explore with the Loki datasource', { tag: ['@OBS-05', '@ui'] }, async ({ markerPod, grafanaLogs, lokiExplore, evidence }) => {
+    await test.step('the marker lines are in Loki', async () => {
+      const d = await markerPod.delivery();
+      expect(d.report.missing, `marker lines missing in Loki, so Explore cannot show them: ${d.summary}`).toEqual([]);
+    });
+
+    await test.step('Explore opens with the Loki datasource and the marker query', async () => {
+      const { chosen } = await grafanaLogs.datasource();
+      const url = await lokiExplore.open({ datasourceUid: chosen.uid, expr: markerPod.query, from: markerPod.sinceMs - 60_000, to: Date.now() + 60_000 });
+      await evidence.attach('Explore link', url);
+      await expect(lokiExplore.page.container(), `Explore should open at ${url}`).toBeVisible();
+      await expect(lokiExplore.page.queryError(), 'Explore shows no query error').toHaveCount(0);
+    });
+
+    await test.step('every marker line is shown on screen', async () => {
+      for (const line of markerPod.expected) {
+        await expect(lokiExplore.page.logLine(line.id), `marker line #${line.seq} (${line.id}) should be listed in Explore`).toBeVisible({ timeout: 30_000 });
+      }
+      await evidence.screenshot('Grafana Explore with the marker lines', await lokiExplore.page.container().screenshot());
+    });
+  });
+});
