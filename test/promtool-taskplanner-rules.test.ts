@@ -32,8 +32,10 @@ test('TaskPlanner PrometheusRule: valid, checked by promtool, and its promtool u
   assert.equal(rest.length, 0, 'one PrometheusRule in the file');
   assert.ok(rule);
   assert.deepEqual(await validateObjects([rule]), []);
-  const groups = (rule as { spec: { groups: { rules: { alert?: string; for?: string; labels?: Record<string, string> }[] }[] } }).spec.groups;
-  const alerts = Object.fromEntries(groups.flatMap((g) => g.rules).map((r) => [r.alert, r]));
+  type Rule = { alert?: string; for?: string; labels?: Record<string, string> };
+  const groups = (rule as { spec: { groups: { rules: Rule[] }[] } }).spec.groups;
+  const alerts: Record<string, Rule> = {};
+  for (const r of groups.flatMap((g) => g.rules)) if (r.alert) alerts[r.alert] = r;
   assert.deepEqual(
     { for: alerts.TaskPlannerTargetDown?.for, severity: alerts.TaskPlannerTargetDown?.labels?.severity },
     { for: '5m', severity: 'critical' },
