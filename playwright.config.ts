@@ -52,6 +52,8 @@ export default defineConfig({
     ['list'],
     ['html', { open: 'never', outputFolder: reportDir }],
     ['junit', { outputFile: `${reportDir}/junit.xml` }],
+    // After html, which empties its folder when it writes.
+    ['./reporters/signoff-reporter.ts', { outputFolder: reportDir }],
   ],
   use: {
     trace: 'retain-on-failure',
