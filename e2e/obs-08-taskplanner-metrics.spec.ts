@@ -44,7 +44,11 @@ test.describe('OBS-08 TaskPlanner exposes /metrics', { tag: ['@OBS-08'] }, () =>
 
   test('traffic to TaskPlanner moves its HTTP series, in the app and in Prometheus', async ({ taskplanner, taskplannerInPrometheus, trafficPlan, evidence }) => {
     const inApp = await taskplanner.counter(trafficPlan.knownRoutes);
-    const inPrometheusBefore = await taskplannerInPrometheus.counts(trafficPlan.knownRoutes);
+
+    const inPrometheusBefore = await test.step('Prometheus has scraped the app’s counters as they stand before the traffic', () =>
+      taskplannerInPrometheus.caughtUpWith(inApp.before.requests),
+    );
+
     await evidence.attach('request counts before the traffic', { app: inApp.before, prometheus: inPrometheusBefore });
 
     await test.step(`send ${trafficPlan.knownPaths.length} GET requests to ${trafficPlan.knownRoutes.join(' and ')}`, async () => {

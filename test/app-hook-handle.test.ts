@@ -41,8 +41,8 @@ async function counts(hook: MetricsHook): Promise<Record<string, number>> {
 
 const quiet: MetricsHookOptions = { enabled: true, defaultMetrics: false };
 
-void describe('app-hook handle', () => {
-  void it('labels by route template and a fixed value for unmatched paths, never the raw path or query', async () => {
+describe('app-hook handle', () => {
+  it('labels by route template and a fixed value for unmatched paths, never the raw path or query', async () => {
     const hook = createMetricsHook(quiet);
     await call(hook, event('/tasks/123?ref=x', '/tasks/[id]'), answer(200));
     await call(hook, event('/tasks/456', '/tasks/[id]'), answer(200));
@@ -51,7 +51,7 @@ void describe('app-hook handle', () => {
     assert.deepEqual(await counts(hook), { 'GET /tasks/[id] 200': 2, 'GET unmatched 404': 1, 'OTHER / 405': 1 });
   });
 
-  void it('times every counted request in a histogram with web-app buckets', async () => {
+  it('times every counted request in a histogram with web-app buckets', async () => {
     const hook = createMetricsHook(quiet);
     await call(hook, event('/api/tasks', '/api/tasks'), answer(200));
     const text = await hook.registry.metrics();
@@ -61,7 +61,7 @@ void describe('app-hook handle', () => {
     assert.deepEqual(les, ['0.005', '0.01', '0.025', '0.05', '0.1', '0.25', '0.5', '1', '2.5', '5', '10', '+Inf']);
   });
 
-  void it('counts an error thrown by the app as 500 and re-throws the very same error', async () => {
+  it('counts an error thrown by the app as 500 and re-throws the very same error', async () => {
     const hook = createMetricsHook(quiet);
     const thrown = new Error('database down');
     await assert.rejects(
@@ -71,14 +71,14 @@ void describe('app-hook handle', () => {
     assert.deepEqual(await counts(hook), { 'GET /tasks/[id] 500': 1 });
   });
 
-  void it("counts SvelteKit's error() and redirect() thrown by a later handle with the status SvelteKit will answer", async () => {
+  it("counts SvelteKit's error() and redirect() thrown by a later handle with the status SvelteKit will answer", async () => {
     const hook = createMetricsHook(quiet);
     await assert.rejects(call(hook, event('/admin', '/admin'), () => error(403, 'no')), (err: unknown) => (err as { status?: number }).status === 403);
     await assert.rejects(call(hook, event('/old', '/old'), () => redirect(303, '/new')), (err: unknown) => (err as { location?: string }).location === '/new');
     assert.deepEqual(await counts(hook), { 'GET /admin 403': 1, 'GET /old 303': 1 });
   });
 
-  void it('answers /metrics itself in the content type of its registry, without counting the scrape or health probes', async () => {
+  it('answers /metrics itself in the content type of its registry, without counting the scrape or health probes', async () => {
     const hook = createMetricsHook({ enabled: true });
     let resolved = 0;
     const res = await call(hook, event('/metrics', null), () => {
@@ -94,12 +94,12 @@ void describe('app-hook handle', () => {
     assert.deepEqual(await counts(hook), {});
   });
 
-  void it('keeps its metrics out of prom-client’s global registry', async () => {
+  it('keeps its metrics out of prom-client’s global registry', async () => {
     createMetricsHook({ enabled: true });
     assert.deepEqual(await globalRegistry.getMetricsAsJSON(), []);
   });
 
-  void it('protects /metrics with a bearer token when one is configured', async () => {
+  it('protects /metrics with a bearer token when one is configured', async () => {
     const token = 'a-token-of-sixteen-plus';
     const hook = createMetricsHook({ ...quiet, token });
     const none = await call(hook, event('/metrics', null), answer(404));
@@ -110,7 +110,7 @@ void describe('app-hook handle', () => {
     assert.throws(() => createMetricsHook({ token: 'short' }), /at least 16 characters/);
   });
 
-  void it('serves /metrics on a separate port when asked, and then no longer on the app port', async () => {
+  it('serves /metrics on a separate port when asked, and then no longer on the app port', async () => {
     const port = await freePort();
     const hook = createMetricsHook({ ...quiet, port });
     try {
@@ -125,7 +125,7 @@ void describe('app-hook handle', () => {
     }
   });
 
-  void it('switched off by METRICS_ENABLED=false, it is a bare pass-through: same promise, empty registry, no /metrics', async () => {
+  it('switched off by METRICS_ENABLED=false, it is a bare pass-through: same promise, empty registry, no /metrics', async () => {
     assert.equal(resolveOptions({}, { METRICS_ENABLED: 'false' }).enabled, false);
     assert.equal(resolveOptions({}, { METRICS_ENABLED: 'off' }).enabled, false);
     assert.equal(resolveOptions({}, {}).enabled, true);

@@ -17,7 +17,7 @@ async function standin(env: Record<string, string> = {}): Promise<Standin> {
   return s;
 }
 
-void describe('app-hook in the stand-in TaskPlanner', () => {
+describe('app-hook in the stand-in TaskPlanner', () => {
   let app: Standin;
   let client: TaskPlannerClient;
 
@@ -27,7 +27,7 @@ void describe('app-hook in the stand-in TaskPlanner', () => {
   });
   after(() => Promise.all(started.map((s) => s.stop())));
 
-  void it('promtool check metrics finds no problem in /metrics after traffic to every kind of route', async () => {
+  it('promtool check metrics finds no problem in /metrics after traffic to every kind of route', async () => {
     await client.send(['/', '/tasks/1', '/tasks/2?x=1', '/api/tasks', '/boom', '/no-such-page', '/tasks/not-a-number']);
     const page = await client.scrape();
     const check = spawnSync('promtool', ['check', 'metrics'], { input: page.text, encoding: 'utf8' });
@@ -37,7 +37,7 @@ void describe('app-hook in the stand-in TaskPlanner', () => {
     assert.deepEqual(page.unparsed, []);
   });
 
-  void it('1,000 distinct ids and 100 unknown paths leave the number of route values unchanged', async () => {
+  it('1,000 distinct ids and 100 unknown paths leave the number of route values unchanged', async () => {
     await client.send(['/tasks/1', '/warm-up-unknown-path']);
     const before = (await client.scrape()).labelValues('http_requests_total', 'route');
     const ids = Array.from({ length: 1_000 }, (_, i) => `/tasks/${500_000 + i}?ref=${i}`);
@@ -49,27 +49,27 @@ void describe('app-hook in the stand-in TaskPlanner', () => {
     assert.ok(after.includes('/tasks/[id]') && after.includes('unmatched'), `route values: ${after.join(', ')}`);
   });
 
-  void it('counts the route that fails with 500 under its template and status 500', async () => {
+  it('counts the route that fails with 500 under its template and status 500', async () => {
     const count = async () => (await client.scrape()).sum('http_requests_total', { method: 'GET', route: '/boom', status_code: '500' });
     const before = await count();
     assert.deepEqual(await client.send(['/boom', '/boom', '/boom']), { 500: 3 });
     assert.equal((await count()) - before, 3);
   });
 
-  void it('does not count scrapes of /metrics or health probes as traffic', async () => {
+  it('does not count scrapes of /metrics or health probes as traffic', async () => {
     const total = async () => (await client.scrape()).sum('http_requests_total');
     const before = await total();
     await client.send(['/healthz', '/healthz', '/metrics']);
     assert.equal((await total()) - before, 0);
   });
 
-  void it('METRICS_ENABLED=false leaves the app serving and takes /metrics away', async () => {
+  it('METRICS_ENABLED=false leaves the app serving and takes /metrics away', async () => {
     const off = await standin({ METRICS_ENABLED: 'false' });
     const offClient = new TaskPlannerClient(off.url);
     assert.deepEqual(await offClient.send(['/', '/api/tasks', '/metrics']), { 200: 2, 404: 1 });
   });
 
-  void it('METRICS_TOKEN protects /metrics; METRICS_PORT moves it off the app port', async () => {
+  it('METRICS_TOKEN protects /metrics; METRICS_PORT moves it off the app port', async () => {
     const token = 'stand-in-token-0123456789';
     const port = await freePort();
     const guarded = await standin({ METRICS_TOKEN: token });
