@@ -92,7 +92,7 @@ describe('OBS-08 spec against the real stand-in and a real Prometheus', () => {
       .map((s) => `${s.title}: ${s.tests.flatMap((t) => t.results.map((r) => r.error?.message ?? r.status)).join('\n')}`);
 
     assert.deepEqual(failures, [], `OBS-08 tests failed:\n${failures.join('\n\n')}\nstand-in output:\n${app.output().slice(-1500)}`);
-    assert.equal(obs08.length, 3, `expected the 3 OBS-08 tests to run, found ${obs08.length}; playwright said:\n${run.output.slice(-3000)}`);
-    assert.equal(run.code, 0, `playwright exited with ${run.code}:\n${run.output.slice(-3000)}`);
+    assert.equal(obs08.length, 3, `expected the 3 OBS-08 tests to run, found ${obs08.length}; playwright said:\n${run.output.slice(-6000)}`);
+    assert.equal(run.code, 0, `playwright exited with ${run.code}:\n${run.output.slice(-6000)}`);
   });
 });
