@@ -111,7 +111,11 @@ export default class SignoffReporter implements Reporter {
     this.errors.push(redact(firstLine(error.message ?? error.value ?? 'unknown error')) + where);
   }
 
-  onEnd(result: FullResult): { status: FullResult['status'] } | undefined {
+  onEnd(result: FullResult): Promise<{ status: FullResult['status'] } | undefined> {
+    return Promise.resolve(this.finish(result));
+  }
+
+  private finish(result: FullResult): { status: FullResult['status'] } | undefined {
     // `--list` runs nothing: there is nothing to sign off, and listing must not fail.
     if (process.argv.includes('--list')) return undefined;
     const config = this.config;
