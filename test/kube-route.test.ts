@@ -83,6 +83,7 @@ describe('port-forward route', () => {
       {
         'GET /api/v1/namespaces/monitoring/services/prometheus-operated': service,
         'GET /apis/discovery.k8s.io/v1/namespaces/monitoring/endpointslices': slices(false),
+        'GET /api/v1/namespaces/monitoring/services': { kind: 'ServiceList', apiVersion: 'v1', metadata: {}, items: [] },
       },
       podPort,
     );
@@ -98,9 +99,44 @@ describe('port-forward route', () => {
     );
     await assert.rejects(
       openPortForward(kc, 'loki', { kind: 'cluster', namespace: 'monitoring', service: 'loki', port: 3100 }, 30_000),
-      /Reading Service monitoring\/loki failed: HTTP 404/,
+      /No Service for loki found; tried monitoring\/loki \(configured\), monitoring\/loki-gateway, monitoring\/loki-stack, monitoring labelled app\.kubernetes\.io\/name=loki, monitoring labelled app=loki\. Set LOKI_SERVICE/,
     );
     assert.ok(Date.now() - started < 5_000, 'no waiting for the deadline');
     assert.deepEqual(replay.forwards, []);
+  });
+
+  test('a configured Service that does not exist is replaced by the usual one (loki-stack for loki), and the route says so', async () => {
+    await replay.close();
+    const lokiStack = {
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { name: 'loki-stack', namespace: 'monitoring', labels: { app: 'loki', release: 'loki-stack' } },
+      spec: { selector: { app: 'loki', release: 'loki-stack' }, ports: [{ name: 'http-metrics', port: 3100, targetPort: 'http-metrics' }] },
+    };
+    const lokiSlices = {
+      kind: 'EndpointSliceList',
+      apiVersion: 'discovery.k8s.io/v1',
+      metadata: {},
+      items: [
+        {
+          addressType: 'IPv4',
+          metadata: { name: 'loki-stack-x', namespace: 'monitoring' },
+          ports: [{ name: 'http-metrics', port: 3100 }],
+          endpoints: [{ addresses: ['10.42.0.20'], conditions: { ready: true }, targetRef: { kind: 'Pod', name: 'loki-stack-0' } }],
+        },
+      ],
+    };
+    replay = await startPortForwardReplay(
+      { 'GET /api/v1/namespaces/monitoring/services/loki-stack': lokiStack, 'GET /apis/discovery.k8s.io/v1/namespaces/monitoring/endpointslices': lokiSlices },
+      podPort,
+    );
+    const route = await openPortForward(replayKubeConfig(replay.url), 'loki', { kind: 'cluster', namespace: 'monitoring', service: 'loki', port: 3100 }, 10_000);
+    try {
+      assert.deepEqual(route.endpoint, { kind: 'cluster', namespace: 'monitoring', service: 'loki-stack', port: 3100 });
+      assert.equal(route.note, 'monitoring/loki does not exist; using monitoring/loki-stack:3100');
+      assert.equal(replay.forwards[0]?.path, '/api/v1/namespaces/monitoring/pods/loki-stack-0/portforward');
+    } finally {
+      await route.close();
+    }
   });
 });
