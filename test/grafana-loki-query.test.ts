@@ -114,11 +114,17 @@ void describe('Loki through Grafana /api/ds/query against replayed Grafana API r
   void it('turns a per-query error (HTTP 400, error source downstream) into a message naming Loki', async () => {
     server.route('POST /api/ds/query', {
       status: 400,
-      body: { results: { A: { error: 'parse error at line 1, col 12: syntax error: unexpected IDENTIFIER', errorSource: 'downstream', status: 400 } } },
+      // A proxy that echoes the credential into the error must not get it into the report.
+      body: { results: { A: { error: 'parse error at line 1, col 12: syntax error: unexpected IDENTIFIER (auth selftest-token-0001)', errorSource: 'downstream', status: 400 } } },
     });
     await assert.rejects(
       queryLokiThroughGrafana(grafana, { datasourceUid: 'loki', expr: '{a="b"} |= x', fromMs: 0, toMs: 1 }),
-      (e: unknown) => e instanceof GrafanaQueryError && /HTTP 400, error source downstream\): parse error at line 1, col 12/.test(e.message) && /comes from Loki itself/.test(e.message),
+      (e: unknown) =>
+        e instanceof GrafanaQueryError &&
+        /HTTP 400, error source downstream\): parse error at line 1, col 12/.test(e.message) &&
+        /comes from Loki itself/.test(e.message) &&
+        e.message.includes('[REDACTED]') &&
+        !e.message.includes('selftest-token-0001'),
     );
   });
 
