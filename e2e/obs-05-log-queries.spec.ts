@@ -62,7 +62,7 @@ test.describe('OBS-05 Log queries work', () => {
 
     await test.step('every marker line is shown on screen', async () => {
       for (const line of markerPod.expected) {
-        await expect(lokiExplore.page.logLine(line.id), `marker line #${line.seq} (${line.id}) should be listed in Explore`).toBeVisible({ timeout: 30_000 });
+        await expect(lokiExplore.page.logLine(line.onScreen), `marker line #${line.seq} (${line.id}) should be listed in Explore`).toBeVisible({ timeout: 30_000 });
       }
       await evidence.screenshot('Grafana Explore with the marker lines', await lokiExplore.page.container().screenshot());
     });
