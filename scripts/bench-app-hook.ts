@@ -1,11 +1,11 @@
 /**
- * `npm run bench:app-hook [-- --rounds 10 --seconds 3 --connections 10]`
+ * `npm run bench:app-hook [-- --rounds 10 --seconds 3 --connections 10 --warmup 5 --restart-every 5]`
  *
  * What the hook costs TaskPlanner. The same stand-in build runs in three variants:
  * hook off (METRICS_ENABLED=false), hook on, and OpenTelemetry's NodeSDK with its
- * Prometheus exporter (hook off). Every round starts each variant afresh, warms it up and
- * loads it with autocannon for a few seconds, in an order that rotates every round, so
- * drift on this shared machine hits all three alike. Each
+ * Prometheus exporter (hook off). Each round loads every variant with autocannon for a few
+ * seconds, in an order that rotates every round, so drift on this shared machine hits all
+ * three alike; every few rounds all three are restarted and warmed up again. Each
  * hook/otel round is compared with the "off" round next to it, and the medians of those
  * paired ratios, with their spread, are reported; the server's CPU time per request
  * (from /proc) is reported too, being far steadier than requests per second.
@@ -35,7 +35,8 @@ const { values: args } = parseArgs({
     rounds: { type: 'string', default: '10' },
     seconds: { type: 'string', default: '3' },
     connections: { type: 'string', default: '10' },
-    warmup: { type: 'string', default: '1.5' },
+    warmup: { type: 'string', default: '5' },
+    'restart-every': { type: 'string', default: '5' },
     'render-samples': { type: 'string', default: '50' },
   },
 });
@@ -43,6 +44,7 @@ const ROUNDS = Number(args.rounds);
 const SECONDS = Number(args.seconds);
 const CONNECTIONS = Number(args.connections);
 const WARMUP = Number(args.warmup);
+const RESTART_EVERY = Math.max(1, Number(args['restart-every']));
 const RENDER_SAMPLES = Number(args['render-samples']);
 /** What TaskPlanner serves most: the SSR list, a detail page, the JSON API. */
 const PATHS = ['/', '/tasks/7', '/api/tasks'];
@@ -148,20 +150,25 @@ async function handleCost(): Promise<Spread> {
 }
 
 const results: Record<Variant, Round[]> = { off: [], hook: [], otel: [] };
-for (let i = 0; i < ROUNDS; i++) {
-  const order = VARIANTS.map((_, k) => VARIANTS[(i + k) % VARIANTS.length] as Variant);
-  for (const v of order) {
-    // A fresh process every round: how V8 happens to optimise one process would otherwise
-    // follow a variant through the whole run, which interleaving cannot cancel.
-    const server = await startVariant(v);
-    try {
-      await round(server, WARMUP);
-      results[v].push(await round(server, SECONDS));
-    } finally {
-      await server.stop();
+let servers: Partial<Record<Variant, Standin>> = {};
+const stopAll = () => Promise.all(Object.values(servers).map((server) => server.stop()));
+try {
+  for (let i = 0; i < ROUNDS; i++) {
+    // TaskPlanner runs for days, so warm, long-lived processes are what counts; fresh ones
+    // every few rounds keep one process's JIT luck from following a variant through the run.
+    if (i % RESTART_EVERY === 0) {
+      await stopAll();
+      servers = {};
+      for (const v of VARIANTS) servers[v] = await startVariant(v);
+      log(`round ${i + 1}: fresh processes, warming each up for ${WARMUP} s`);
+      for (const v of VARIANTS) await round(servers[v] as Standin, WARMUP);
     }
+    const order = VARIANTS.map((_, k) => VARIANTS[(i + k) % VARIANTS.length] as Variant);
+    for (const v of order) results[v].push(await round(servers[v] as Standin, SECONDS));
+    log(`round ${i + 1}/${ROUNDS}: ${VARIANTS.map((v) => `${v} ${Math.round(results[v][i]?.rps ?? 0)} req/s, ${Math.round(results[v][i]?.cpuUsPerRequest ?? 0)} µs CPU/req`).join('; ')}`);
   }
-  log(`round ${i + 1}/${ROUNDS}: ${VARIANTS.map((v) => `${v} ${Math.round(results[v][i]?.rps ?? 0)} req/s, ${Math.round(results[v][i]?.cpuUsPerRequest ?? 0)} µs CPU/req`).join('; ')}`);
+} finally {
+  await stopAll();
 }
 
 const paired = (v: Variant, pick: (r: Round) => number, invert: boolean) =>
@@ -199,6 +206,7 @@ const line = {
   cpus: (await import('node:os')).availableParallelism(),
   rounds: ROUNDS,
   secondsPerRound: SECONDS,
+  restartEvery: RESTART_EVERY,
   connections: CONNECTIONS,
   paths: PATHS,
   variants,
