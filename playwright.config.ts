@@ -54,6 +54,8 @@ export default defineConfig({
     ['junit', { outputFile: `${reportDir}/junit.xml` }],
     // After html, which empties its folder when it writes.
     ['./reporters/signoff-reporter.ts', { outputFolder: reportDir }],
+    // The teardown project does not run on Ctrl-C; reporters' onEnd does: it empties the run's ledger.
+    ['./fixtures/kube/interrupt-reporter.ts'],
   ],
   use: {
     trace: 'retain-on-failure',

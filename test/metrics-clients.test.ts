@@ -7,6 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import { AlertmanagerClient } from '../fixtures/alertmanager.ts';
 import { HttpError } from '../fixtures/http.ts';
 import { waitFor } from '../fixtures/poll.ts';
+import { unhealthyTargets } from '../fixtures/diagnostics.fixture.ts';
 import { PrometheusClient } from '../fixtures/prometheus.ts';
 import { freePort, startAlertmanager, startPrometheus, type LocalPrometheus, type LocalService } from './support/local-stack.ts';
 
@@ -76,6 +77,13 @@ describe('Prometheus and Alertmanager clients against the real local stack', () 
     assert.equal(self?.health, 'up');
     assert.equal(down?.health, 'down');
     assert.match(down?.lastError ?? '', /connection refused/);
+  });
+
+  it('summarises the targets that are not up for failure diagnostics', async () => {
+    const summary = (await unhealthyTargets(client)) as { active: number; notUp: { job: string; lastError: string }[] };
+    assert.equal(summary.active, 2);
+    assert.deepEqual(summary.notUp.map((t) => t.job), ['nothing-listens']);
+    assert.match(summary.notUp[0]?.lastError ?? '', /connection refused/);
   });
 
   it('answers instant queries for present and absent series', async () => {
