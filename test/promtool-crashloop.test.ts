@@ -8,34 +8,20 @@
  * `customRules` must fire exactly then.
  */
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { copyFile, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { promisify } from 'node:util';
 import { parse, stringify } from 'yaml';
 import { parseDuration } from '../fixtures/alerts.ts';
+import { promtool } from './support/promtool.ts';
 
-const run = promisify(execFile);
 const RULES = new URL('rules/kube-pod-crashlooping.yaml', import.meta.url);
 const TESTS = new URL('rules/kube-pod-crashlooping.test.yaml', import.meta.url);
 const NIGHTLY_VALUES = new URL('../manifests/kube-prometheus-stack/values.yaml', import.meta.url);
 
 interface RuleFile {
   groups: { name: string; rules: { alert: string; expr: string; for?: string; labels?: Record<string, string> }[] }[];
-}
-
-/** promtool's exit status and everything it printed. */
-async function promtool(args: string[], cwd: string): Promise<{ ok: boolean; output: string }> {
-  try {
-    const { stdout, stderr } = await run('promtool', args, { cwd, timeout: 60_000 });
-    return { ok: true, output: `${stdout}${stderr}` };
-  } catch (err) {
-    const e = err as { stdout?: string; stderr?: string; code?: unknown; message: string };
-    if (e.code === 'ENOENT') throw new Error('promtool is not installed (Debian package "prometheus"; .ci/run installs it)');
-    return { ok: false, output: `${e.stdout ?? ''}${e.stderr ?? e.message}` };
-  }
 }
 
 async function ruleFile(): Promise<RuleFile> {

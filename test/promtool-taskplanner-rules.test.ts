@@ -5,27 +5,13 @@
  * always exercise the rules exactly as the manifest ships them.
  */
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { copyFile, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { test } from 'node:test';
-import { promisify } from 'node:util';
 import { stringify } from 'yaml';
 import { loadManifestFile, REPO_ROOT, validateObjects } from '../fixtures/manifests.ts';
-
-const run = promisify(execFile);
-
-async function promtool(args: string[], cwd: string): Promise<string> {
-  try {
-    const { stdout, stderr } = await run('promtool', args, { cwd, timeout: 60_000 });
-    return `${stdout}${stderr}`;
-  } catch (err) {
-    const e = err as { stdout?: string; stderr?: string; code?: unknown; message: string };
-    if (e.code === 'ENOENT') throw new Error('promtool is not installed (Debian package "prometheus"; .ci/run installs it)');
-    throw new Error(`promtool ${args.join(' ')} failed:\n${e.stdout ?? ''}${e.stderr ?? e.message}`);
-  }
-}
+import { promtoolOk as promtool } from './support/promtool.ts';
 
 test('TaskPlanner PrometheusRule: valid, checked by promtool, and its promtool unit tests pass (TaskPlannerTargetDown, TaskPlannerHighErrorRate)', async (t) => {
   const [rule, ...rest] = await loadManifestFile('manifests/taskplanner/prometheusrule.yaml');
