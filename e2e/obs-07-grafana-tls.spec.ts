@@ -40,12 +40,8 @@ test.describe('OBS-07 Grafana is reachable over TLS', () => {
     });
   });
 
-  test('the login page renders in a browser', { tag: ['@OBS-07', '@ui'] }, async ({ grafanaFrontDoor, evidence }) => {
-    const login = await test.step('a logged-out browser opens the login page over HTTPS', async () => {
-      const page = await grafanaFrontDoor.loginPage();
-      await page.goto();
-      return page;
-    });
+  test('the login page renders in a browser', { tag: ['@OBS-07', '@ui'] }, async ({ grafanaLoginPage: login, evidence }) => {
+    await test.step('a logged-out browser opens the login page over HTTPS', () => login.goto());
 
     await test.step('it shows the user name and password fields and the login button', async () => {
       await expect(login.username, 'user name field on /login').toBeVisible();
