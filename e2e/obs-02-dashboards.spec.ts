@@ -62,6 +62,8 @@ test.describe('OBS-02 Dashboards work', () => {
         await evidence.screenshot(`dashboard ${dashboard.title}`, await view.page.screenshot({ fullPage: true }));
         await evidence.attach(`panels of ${dashboard.title}`, p);
         evidence.figure(`${dashboard.title}: panels with data`, `${p.filter((x) => x.state === 'data').length}/${p.length}`);
+        // Without this, a dashboard with no query panels (or an empty model) passes every check below.
+        expect(p.length, `dashboard "${dashboard.title}" (uid ${dashboard.uid}) should have panels with queries; its JSON from ${key.source} has none`).toBeGreaterThan(0);
         return p;
       });
 
