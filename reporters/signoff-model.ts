@@ -96,6 +96,11 @@ export interface RunInfo {
   selected: RequirementId[];
   /** Errors outside any test (a spec that does not load, a failing global setup), first line each. */
   errors?: string[];
+  /**
+   * Filters that may have left tests out of the run although every requirement is selected
+   * (`--grep-invert @ui`, `--project api`): such a run is partial, whatever it passed.
+   */
+  excluded?: string[];
 }
 
 export interface SignoffSummary {
@@ -193,9 +198,14 @@ function requirementSummary(id: RequirementId, tests: TestRecord[], selected: bo
   if (counts.failed > 0) {
     verdict = 'failed';
     reason = ran === 1 ? 'its one test that ran failed' : `${counts.failed} of the ${ran} tests that ran failed`;
-  } else if (counts.passed > 0) {
+  } else if (counts.passed > 0 && counts.notRun === 0) {
     verdict = 'passed';
-    reason = (ran === 1 ? 'its one test that ran passed' : `all ${ran} tests that ran passed`) + (counts.notRun ? `, ${counts.notRun} did not run` : '');
+    reason = ran === 1 ? 'its one test that ran passed' : `all ${ran} tests that ran passed`;
+  } else if (counts.passed > 0) {
+    // A skipped test is a criterion nobody checked (OBS-06 with ALERT_WAIT_UNTIL=pending never
+    // sees the alert fire): the passed ones do not show the requirement holds.
+    verdict = 'not run';
+    reason = `only ${counts.passed} of its ${tests.length} tests ran and passed; ${counts.notRun} did not run (skipped or stopped before), so it is not shown in full`;
   } else {
     verdict = 'not run';
     reason = !selected
@@ -246,14 +256,17 @@ export function summarize(tests: readonly TestRecord[], run: RunInfo, now: Date 
     requirementSummary(id, tests.filter((t) => t.tags.includes(`@${id}`)), run.selected.includes(id)),
   );
   const blockers = requirements.filter((r) => r.verdict !== 'passed').map((r) => `${r.id} ${r.verdict}: ${r.reason}`);
-  const scope = REQUIREMENT_IDS.every((id) => run.selected.includes(id)) ? 'full' : 'partial';
-  if (scope === 'partial') blockers.unshift(`partial run: only ${run.selected.join(', ') || 'no requirement'} selected`);
+  const allSelected = REQUIREMENT_IDS.every((id) => run.selected.includes(id));
+  const scope = allSelected && !run.excluded?.length ? 'full' : 'partial';
+  // Tests a filter removed are not in `tests` at all, so no requirement can show them as not run.
+  if (run.excluded?.length) blockers.unshift(`filtered run: ${run.excluded.join('; ')}; tests left out by it are not part of this sign-off`);
+  if (!allSelected) blockers.unshift(`partial run: only ${run.selected.join(', ') || 'no requirement'} selected`);
   for (const e of [...(run.errors ?? [])].reverse()) blockers.unshift(`error outside the tests: ${e}`);
   return {
     schemaVersion: 1,
     generatedAt: now.toISOString(),
     // A spec that failed to load may have held tests of a requirement that now looks complete.
-    signedOff: requirements.every((r) => r.verdict === 'passed') && !run.errors?.length,
+    signedOff: scope === 'full' && requirements.every((r) => r.verdict === 'passed') && !run.errors?.length,
     blockers,
     run: { ...run, scope },
     requirements,

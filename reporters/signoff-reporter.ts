@@ -83,6 +83,22 @@ export function runSelection(config: Pick<FullConfig, 'grep' | 'grepInvert'> | u
   };
 }
 
+/**
+ * Filters that leave tests out of this run: a grep, a grep-invert (`--grep-invert @ui` drops
+ * the browser tests of OBS-02, -05 and -07 without deselecting any requirement) and projects
+ * of the config that did not run (`--project api`). Tests a filter removed never reach the
+ * reporter, so only the filter itself can say the run is not a full sign-off.
+ */
+export function excludedBy(selection: { grep?: string; grepInvert?: string }, config: Pick<FullConfig, 'projects'> | undefined, suite: Pick<Suite, 'suites'> | undefined): string[] {
+  const out: string[] = [];
+  if (selection.grep) out.push(`--grep ${selection.grep}`);
+  if (selection.grepInvert) out.push(`--grep-invert ${selection.grepInvert}`);
+  const ran = new Set((suite?.suites ?? []).map((s) => s.project()?.name));
+  const notRun = (config?.projects ?? []).map((p) => p.name).filter((name) => !ran.has(name));
+  if (suite && notRun.length) out.push(`project${notRun.length === 1 ? '' : 's'} not in the run: ${notRun.join(', ')}`);
+  return out;
+}
+
 export default class SignoffReporter implements Reporter {
   private readonly options: SignoffReporterOptions;
   private config: FullConfig | undefined;
@@ -120,13 +136,16 @@ export default class SignoffReporter implements Reporter {
     if (process.argv.includes('--list')) return undefined;
     const config = this.config;
     const tests = this.suite?.allTests() ?? [];
+    const selection = runSelection(config, process.argv, process.env);
+    const excluded = excludedBy(selection, config, this.suite);
     const run = {
       status: result.status,
       startTime: result.startTime.toISOString(),
       durationMs: result.duration,
-      ...runSelection(config, process.argv, process.env),
+      ...selection,
       ...(process.env.OBS_RUN_ID ? { runId: process.env.OBS_RUN_ID } : {}),
       ...(this.errors.length ? { errors: [...this.errors] } : {}),
+      ...(excluded.length ? { excluded } : {}),
     };
     const summary = summarize(tests.map((t) => toRecord(t, config?.rootDir)), run);
     this.summary = summary;

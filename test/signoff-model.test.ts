@@ -72,6 +72,28 @@ void describe('sign-off model (synthetic records)', () => {
     assert.match(s.blockers[0] ?? '', /^partial run: only OBS-05 selected/);
   });
 
+  void it('a requirement with a skipped test is not shown in full: not run, not passed (OBS-06 stopped at pending)', () => {
+    const tests = [
+      ...allPassing().filter((t) => !t.tags.includes('@OBS-06')),
+      rec('rule loaded, Watchdog in Alertmanager', ['@OBS-06'], 'passed'),
+      rec('pending for the pod', ['@OBS-06'], 'passed'),
+      rec('fires and reaches Alertmanager', ['@OBS-06'], 'skipped'),
+      rec('resolves after removal', ['@OBS-06'], 'skipped'),
+    ];
+    const s = summarize(tests, full);
+    assert.equal(verdictOf(s, 'OBS-06'), 'not run');
+    assert.match(s.requirements.find((r) => r.id === 'OBS-06')?.reason ?? '', /only 2 of its 4 tests ran and passed; 2 did not run/);
+    assert.equal(s.signedOff, false);
+    assert.deepEqual(s.blockers.map((b) => b.slice(0, 14)), ['OBS-06 not run']);
+  });
+
+  void it('a run filtered without deselecting a requirement (--grep-invert @ui) is partial, never a sign-off', () => {
+    const s = summarize(allPassing(), { ...full, grepInvert: '@ui', excluded: ['--grep-invert @ui'] });
+    assert.equal(s.run.scope, 'partial');
+    assert.equal(s.signedOff, false);
+    assert.match(s.blockers[0] ?? '', /^filtered run: --grep-invert @ui/);
+  });
+
   void it('timed out and interrupted tests fail their requirement; flaky and test.fail() pass; never started is not run', () => {
     assert.equal(testVerdict({ status: 'timedOut', outcome: 'unexpected' }), 'failed');
     assert.equal(testVerdict({ status: 'interrupted', outcome: 'unexpected' }), 'failed');

@@ -98,5 +98,12 @@ void describe('sign-off reporter (real playwright runs, synthetic specs)', () =>
     assert.deepEqual(partial.summary.run.selected, ['OBS-01']);
     assert.equal(verdict(partial.summary, 'OBS-01'), 'passed');
     assert.equal(partial.summary.signedOff, false);
+
+    // Every requirement selected, but a filter may have dropped tests (as --grep-invert @ui drops the browser tests).
+    const filtered = run('grep-invert', ['--grep-invert', '@not-a-tag'], { ALL_PASS: '1' });
+    assert.equal(filtered.summary.run.scope, 'partial');
+    assert.deepEqual(filtered.summary.run.excluded, ['--grep-invert @not-a-tag']);
+    assert.match(filtered.summary.blockers.join('\n'), /filtered run: --grep-invert @not-a-tag/);
+    assert.equal(filtered.status, 0, filtered.out);
   });
 });
