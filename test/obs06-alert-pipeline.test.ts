@@ -70,6 +70,13 @@ void describe('OBS-06 alert lifecycle against real Prometheus and Alertmanager (
       (n) => (n > 0 ? undefined : 'no active Alertmanager yet'),
       { timeoutMs: 15_000, intervalsMs: [200] },
     );
+    // Likewise the scrape target: the rule's timing is read from it, as on a running cluster.
+    await waitFor(
+      'Prometheus to discover the kube-state-metrics stand-in',
+      () => prometheus.targets('active'),
+      (t) => (t.activeTargets.some((x) => x.labels.job === 'kube-state-metrics') ? undefined : 'no kube-state-metrics target yet'),
+      { timeoutMs: 15_000, intervalsMs: [200] },
+    );
   });
   after(async () => {
     await prom?.stop();
