@@ -80,6 +80,12 @@ export default defineConfig({
       dependencies: ['setup'],
       use: {
         ...devices['Desktop Chrome'],
+        // With GRAFANA_TOKEN the browser is authenticated by an Authorization header on its
+        // requests (fixtures/grafana.fixture.ts authenticate), which a trace keeps verbatim
+        // (trace.network, and route.continue's arguments in trace.trace; checked with a sentinel
+        // token, test/secret-leak-token.test.ts). A token cannot be revoked at the end of the run
+        // as the session cookie is, so browser tests keep no trace then; screenshots stay.
+        ...(suite.grafana.token ? { trace: 'off' as const } : {}),
         launchOptions: {
           executablePath: chromiumExecutable(),
           args: ['--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'],
