@@ -29,6 +29,7 @@ test.describe('OBS-01 Prometheus scrapes TaskPlanner through a ServiceMonitor', 
       const coverage = await scrapeCheck.nodeExporterCoverage();
       await evidence.attach('node-exporter-coverage', coverage);
       evidence.figure('nodes with a healthy node-exporter', `${coverage.healthy.length}/${coverage.nodes.length}`);
+      expect(coverage.nodes, 'nodes listed by the Kubernetes API').not.toHaveLength(0);
       expect({ missing: coverage.missing, unhealthy: coverage.unhealthy, duplicated: coverage.duplicated }).toEqual({ missing: [], unhealthy: [], duplicated: [] });
       expect(coverage.healthy, 'nodes with a healthy node-exporter').toHaveLength(coverage.nodes.length);
     });

@@ -19,6 +19,7 @@ test.describe('OBS-04 Alloy replaces Promtail', () => {
       const { nodes, problems } = await logAgents.coverage(alloy);
       await evidence.attach('Alloy coverage', { daemonSet: logAgents.describe(alloy), schedulableNodes: nodes, problems });
       evidence.figure('OBS-04 nodes with a ready Alloy pod', `${nodes.length - problems.length}/${nodes.length}`);
+      expect(nodes, 'schedulable nodes listed by the Kubernetes API').not.toHaveLength(0);
       expect(problems, `${logAgents.describe(alloy)} should have a ready pod on each of ${nodes.join(', ')}`).toEqual([]);
     });
   });
@@ -54,6 +55,7 @@ test.describe('OBS-04 Alloy replaces Promtail', () => {
       const perNode = await nodeMarkers.delivery();
       await evidence.attach('lines per node', perNode);
       evidence.figure('OBS-04 nodes whose lines reached Loki', `${perNode.filter((n) => n.seen === n.expected).length}/${perNode.length}`);
+      expect(perNode, 'nodes that got a marker pod').not.toHaveLength(0);
       const want = perNode.map((n) => ({ node: n.node, seen: n.expected, nodeNameLabels: [n.node] }));
       expect(perNode.map((n) => ({ node: n.node, seen: n.seen, nodeNameLabels: n.nodeNameLabels })), `every node's marker lines should reach Loki labelled with that node (look at the Alloy pod on a node that falls short):\n${perNode.map((n) => `${n.node}: ${n.summary}`).join('\n')}`).toEqual(want);
     });
