@@ -1,6 +1,6 @@
-import { expect, tag, test } from '../fixtures/index.ts';
+import { expect, test } from '../fixtures/index.ts';
 
-test.describe('OBS-01 Prometheus scrapes TaskPlanner through a ServiceMonitor', { tag: [tag('OBS-01')] }, () => {
+test.describe('OBS-01 Prometheus scrapes TaskPlanner through a ServiceMonitor', { tag: ['@OBS-01'] }, () => {
   test('the ServiceMonitor is applied, selected by the live Prometheus resource, and the TaskPlanner target is active and up', async ({ scrapeCheck, evidence }) => {
     const serviceMonitor = await test.step('the TaskPlanner ServiceMonitor from manifests/ is validated and applied', () => scrapeCheck.applyServiceMonitor());
 

@@ -1,8 +1,8 @@
-import { expect, tag, test } from '../fixtures/index.ts';
+import { expect, test } from '../fixtures/index.ts';
 
 // One alert's life across four tests: serial, so a broken link stops the ones after it, and the
 // clock started when the crash loop was seen keeps running from test to test.
-test.describe.serial('OBS-06 Critical alerts fire: KubePodCrashLooping for a crash-looping pod', { tag: [tag('OBS-06')] }, () => {
+test.describe.serial('OBS-06 Critical alerts fire: KubePodCrashLooping for a crash-looping pod', { tag: ['@OBS-06'] }, () => {
   test('the rule is loaded and healthy, and the alert pipeline is alive', async ({ crashLoopAlert }) => {
     await test.step("KubePodCrashLooping is loaded and evaluates without error; its `for` and its group's evaluation interval are read from Prometheus", async () => {
       const { loaded, deadlines } = await crashLoopAlert.rule();

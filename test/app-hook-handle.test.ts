@@ -4,6 +4,7 @@
  * that switched off it does nothing at all. The request event is a minimal literal; the
  * stand-in tests (app-hook-standin.test.ts) cover the same through a real SvelteKit server.
  */
+import { randomUUID } from 'node:crypto';
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { error, redirect, type RequestEvent, type ResolveOptions } from '@sveltejs/kit';
@@ -100,7 +101,7 @@ describe('app-hook handle', () => {
   });
 
   it('protects /metrics with a bearer token when one is configured', async () => {
-    const token = 'a-token-of-sixteen-plus';
+    const token = `t-${randomUUID()}`;
     const hook = createMetricsHook({ ...quiet, token });
     const none = await call(hook, event('/metrics', null), answer(404));
     const wrong = await call(hook, event('/metrics', null, { headers: { authorization: 'Bearer not-the-token-at-all' } }), answer(404));

@@ -3,6 +3,7 @@
  * HTTP: promtool accepts its output, route values stay bounded, the failing route is
  * counted, and each switch (off, token, separate port) does what the README says.
  */
+import { randomUUID } from 'node:crypto';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
@@ -70,7 +71,7 @@ describe('app-hook in the stand-in TaskPlanner', () => {
   });
 
   it('METRICS_TOKEN protects /metrics; METRICS_PORT moves it off the app port', async () => {
-    const token = 'stand-in-token-0123456789';
+    const token = `t-${randomUUID()}`;
     const port = await freePort();
     const guarded = await standin({ METRICS_TOKEN: token });
     const separate = await standin({ METRICS_PORT: String(port) });

@@ -7,6 +7,7 @@
  * 401 "Invalid username or password"; Logout revokes and redirects to /login), and
  * public/app/plugins/datasource/alertmanager/DataSource.ts (health = proxy GET /api/v2/status).
  */
+import { randomUUID } from 'node:crypto';
 import assert from 'node:assert/strict';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -18,7 +19,7 @@ import { GrafanaClient, parseSetCookies } from '../fixtures/grafana.ts';
 import { redact } from '../fixtures/redact.ts';
 
 const USER = 'admin';
-const PASSWORD = 'replayed-admin-pw-7f3a';
+const PASSWORD = `pw-${randomUUID()}`;
 const SESSION = 'a1b2c3d4e5f60718293a4b5c6d7e8f90';
 const seen: { method: string; url: string; authorization?: string; cookie?: string; body: string }[] = [];
 
@@ -110,7 +111,7 @@ void describe('GrafanaClient against replayed Grafana API responses', () => {
   });
 
   void test('a refused login says which user and what to check, and never shows the password', async () => {
-    const bad = new GrafanaClient(base, { kind: 'basic', user: USER, password: 'wrong-password-42' }, { timeoutMs: 2_000 });
+    const bad = new GrafanaClient(base, { kind: 'basic', user: USER, password: `wrong-${randomUUID()}` }, { timeoutMs: 2_000 });
     await assert.rejects(bad.login(), (err: Error) => {
       assert.match(err.message, /refused the login of user "admin" \(HTTP 401: Invalid username or password\)\. Check GRAFANA_USER\/GRAFANA_PASSWORD/);
       assert.doesNotMatch(err.message, /wrong-password-42/);
