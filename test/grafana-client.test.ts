@@ -20,6 +20,10 @@ import { redact } from '../fixtures/redact.ts';
 
 const USER = 'admin';
 const PASSWORD = `pw-${randomUUID()}`;
+// Credentials made at run time: nothing that looks like a secret is written in the repo.
+const TOKEN = `glsa_${randomUUID().replace(/-/g, '')}`;
+const ENV_PASSWORD = `env-${randomUUID()}`;
+const SECRET_PASSWORD = `secret-${randomUUID()}`;
 const SESSION = 'a1b2c3d4e5f60718293a4b5c6d7e8f90';
 const seen: { method: string; url: string; authorization?: string; cookie?: string; body: string }[] = [];
 
@@ -38,7 +42,7 @@ function reply(res: ServerResponse, status: number, body: unknown, headers: Reco
 function grafana(req: IncomingMessage, res: ServerResponse, body: string): void {
   const url = new URL(req.url ?? '/', 'http://x');
   const basic = `Basic ${Buffer.from(`${USER}:${PASSWORD}`).toString('base64')}`;
-  const authed = req.headers.authorization === basic || req.headers.authorization === 'Bearer glsa_replayed_token_123';
+  const authed = req.headers.authorization === basic || req.headers.authorization === `Bearer ${TOKEN}`;
   if (url.pathname === '/login' && req.method === 'POST') {
     const creds = JSON.parse(body) as { user?: string; password?: string };
     if (creds.user !== USER || creds.password !== PASSWORD) return reply(res, 401, { message: 'Invalid username or password' });
@@ -117,7 +121,7 @@ void describe('GrafanaClient against replayed Grafana API responses', () => {
       assert.doesNotMatch(err.message, /wrong-password-42/);
       return true;
     });
-    await assert.rejects(new GrafanaClient(base, { kind: 'token', token: 'glsa_replayed_token_123' }).login(), /a token cannot open a session/);
+    await assert.rejects(new GrafanaClient(base, { kind: 'token', token: TOKEN }).login(), /a token cannot open a session/);
   });
 
   void test('logout sends the session cookie to /logout so Grafana revokes it', async () => {
@@ -140,8 +144,8 @@ void describe('GrafanaClient against replayed Grafana API responses', () => {
   });
 
   void test('a token is sent as a bearer token', async () => {
-    await new GrafanaClient(base, { kind: 'token', token: 'glsa_replayed_token_123' }).datasources();
-    assert.equal(seen.findLast((s) => s.url === '/api/datasources')?.authorization, 'Bearer glsa_replayed_token_123');
+    await new GrafanaClient(base, { kind: 'token', token: TOKEN }).datasources();
+    assert.equal(seen.findLast((s) => s.url === '/api/datasources')?.authorization, `Bearer ${TOKEN}`);
   });
 });
 
@@ -178,12 +182,12 @@ void describe('datasource checks against replayed Grafana API responses', () => 
 });
 
 void describe('Grafana credentials', () => {
-  const secret = { 'admin-user': Buffer.from('admin').toString('base64'), 'admin-password': Buffer.from('from-the-secret-pw').toString('base64'), 'ldap-toml': '' };
+  const secret = { 'admin-user': Buffer.from('admin').toString('base64'), 'admin-password': Buffer.from(SECRET_PASSWORD).toString('base64'), 'ldap-toml': '' };
   const never = () => Promise.reject(new Error('the Secret must not be read'));
 
   void test('the environment wins and the Secret is then not read at all', async () => {
-    assert.deepEqual(await resolveGrafanaCredentials(loadConfig({ GRAFANA_TOKEN: 'glsa_x_token' }), never), { kind: 'token', token: 'glsa_x_token' });
-    assert.deepEqual(await resolveGrafanaCredentials(loadConfig({ GRAFANA_USER: 'u', GRAFANA_PASSWORD: 'p-env-pass' }), never), { kind: 'basic', user: 'u', password: 'p-env-pass' });
+    assert.deepEqual(await resolveGrafanaCredentials(loadConfig({ GRAFANA_TOKEN: TOKEN }), never), { kind: 'token', token: TOKEN });
+    assert.deepEqual(await resolveGrafanaCredentials(loadConfig({ GRAFANA_USER: 'u', GRAFANA_PASSWORD: ENV_PASSWORD }), never), { kind: 'basic', user: 'u', password: ENV_PASSWORD });
   });
 
   void test('without them the chart’s admin Secret is read and decoded, and its password redacted from then on', async () => {
@@ -193,8 +197,8 @@ void describe('Grafana credentials', () => {
       return Promise.resolve(secret);
     });
     assert.equal(asked, 'monitoring/kube-prometheus-stack-grafana');
-    assert.deepEqual(creds, { kind: 'basic', user: 'admin', password: 'from-the-secret-pw' });
-    assert.equal(redact('pw=from-the-secret-pw'), 'pw=[REDACTED]');
+    assert.deepEqual(creds, { kind: 'basic', user: 'admin', password: SECRET_PASSWORD });
+    assert.equal(redact(`pw=${SECRET_PASSWORD}`), 'pw=[REDACTED]');
   });
 
   void test('a missing Secret or key says what to set instead', async () => {
