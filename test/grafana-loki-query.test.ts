@@ -11,11 +11,15 @@
  * - datasource list: the `GET /api/datasources` shape of
  *   grafana/grafana docs/sources/developers/http_api/data_source.md.
  */
+import { randomUUID } from 'node:crypto';
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { framesToRows, GrafanaQueryError, lokiDatasources, lokiQueryBody, pickLokiDatasource, queryLokiThroughGrafana, type Frame } from '../fixtures/grafana-loki.ts';
 import { GrafanaClient } from '../fixtures/grafana.ts';
 import { startReplayServer, type ReplayServer } from './support/replay-server.ts';
+
+// Made at run time: nothing that looks like a credential is written in the repo.
+const TOKEN = `t-${randomUUID()}`;
 
 const LABELS = [
   { code: 'one",', location: 'moon🌙' },
@@ -73,7 +77,7 @@ void describe('Loki through Grafana /api/ds/query against replayed Grafana API r
       'GET /api/datasources': { body: DATASOURCES },
       'POST /api/ds/query': { body: { results: { A: { status: 200, frames: [LEGACY] } } } },
     });
-    grafana = new GrafanaClient(server.url, { kind: 'token', token: 'selftest-token-0001' }, { timeoutMs: 2_000 });
+    grafana = new GrafanaClient(server.url, { kind: 'token', token: TOKEN }, { timeoutMs: 2_000 });
   });
   after(() => server.close());
 
@@ -102,7 +106,7 @@ void describe('Loki through Grafana /api/ds/query against replayed Grafana API r
     const { rows } = await queryLokiThroughGrafana(grafana, { datasourceUid: 'loki', expr: '{namespace="x"} |= "m"', fromMs: 1000.4, toMs: 2000.2, maxLines: 50 });
     assert.equal(rows.length, 2);
     const req = server.requests.at(-1);
-    assert.equal(req?.headers.authorization, 'Bearer selftest-token-0001');
+    assert.equal(req?.headers.authorization, `Bearer ${TOKEN}`);
     assert.deepEqual(JSON.parse(req?.body ?? '{}'), lokiQueryBody({ datasourceUid: 'loki', expr: '{namespace="x"} |= "m"', fromMs: 1000.4, toMs: 2000.2, maxLines: 50 }));
     assert.deepEqual(JSON.parse(req?.body ?? '{}'), {
       queries: [{ refId: 'A', datasource: { type: 'loki', uid: 'loki' }, expr: '{namespace="x"} |= "m"', queryType: 'range', maxLines: 50, direction: 'forward' }],
@@ -115,7 +119,7 @@ void describe('Loki through Grafana /api/ds/query against replayed Grafana API r
     server.route('POST /api/ds/query', {
       status: 400,
       // A proxy that echoes the credential into the error must not get it into the report.
-      body: { results: { A: { error: 'parse error at line 1, col 12: syntax error: unexpected IDENTIFIER (auth selftest-token-0001)', errorSource: 'downstream', status: 400 } } },
+      body: { results: { A: { error: `parse error at line 1, col 12: syntax error: unexpected IDENTIFIER (auth ${TOKEN})`, errorSource: 'downstream', status: 400 } } },
     });
     await assert.rejects(
       queryLokiThroughGrafana(grafana, { datasourceUid: 'loki', expr: '{a="b"} |= x', fromMs: 0, toMs: 1 }),
@@ -124,13 +128,13 @@ void describe('Loki through Grafana /api/ds/query against replayed Grafana API r
         /HTTP 400, error source downstream\): parse error at line 1, col 12/.test(e.message) &&
         /comes from Loki itself/.test(e.message) &&
         e.message.includes('[REDACTED]') &&
-        !e.message.includes('selftest-token-0001'),
+        !e.message.includes(TOKEN),
     );
   });
 
   void it('lets a 401 from Grafana surface as an HTTP error without the token', async () => {
     server.route('POST /api/ds/query', { status: 401, body: { message: 'Unauthorized', messageId: 'auth.unauthorized', statusCode: 401 } });
-    await assert.rejects(queryLokiThroughGrafana(grafana, { datasourceUid: 'loki', expr: '{a="b"}', fromMs: 0, toMs: 1 }), (e: unknown) => e instanceof Error && /HTTP 401/.test(e.message) && !e.message.includes('selftest-token-0001'));
+    await assert.rejects(queryLokiThroughGrafana(grafana, { datasourceUid: 'loki', expr: '{a="b"}', fromMs: 0, toMs: 1 }), (e: unknown) => e instanceof Error && /HTTP 401/.test(e.message) && !e.message.includes(TOKEN));
   });
 
   void it('finds Loki datasources and prefers the provisioned uid; refuses an ambiguous choice', async () => {

@@ -17,6 +17,7 @@
  * - Pod status (conditions, containerStatuses with waiting/terminated reasons):
  *   https://kubernetes.io/docs/concepts/workloads/pods/pod-lifecycle/
  */
+import { randomUUID } from 'node:crypto';
 import * as k8s from '@kubernetes/client-node';
 import { startReplayServer, type Reply, type Routes, type ReplayServer } from './replay-server.ts';
 
@@ -24,7 +25,7 @@ export function replayKubeConfig(url: string): k8s.KubeConfig {
   const kc = new k8s.KubeConfig();
   kc.loadFromOptions({
     clusters: [{ name: 'replay', server: url, skipTLSVerify: true }],
-    users: [{ name: 'replay-user', token: 'replay-token-not-a-secret' }],
+    users: [{ name: 'replay-user', token: `replay-${randomUUID()}` }],
     contexts: [{ name: 'replay', cluster: 'replay', user: 'replay-user', namespace: 'default' }],
     currentContext: 'replay',
   });
