@@ -127,6 +127,8 @@ void describe('cluster plan (dry run, no cluster)', () => {
     assert.deepEqual(v.customRules, { KubePodCrashLooping: { for: '2m' } });
     assert.match(readFileSync(`${root}/manifests/kube-prometheus-stack/values.yaml`, 'utf8'), /for: 15m/, 'the real `for` is documented next to the override');
     assert.deepEqual(v['prometheus-node-exporter'], { hostRootFsMount: { enabled: false } });
+    // The chart's default is `prom-operator`; only an empty value makes the grafana chart generate one.
+    assert.equal(v.grafana?.adminPassword, '', 'the Grafana admin password must be generated, not the chart default');
     const promtail = readYaml('manifests/promtail/values.yaml') as { config: { clients: { url: string }[] } };
     assert.match(promtail.config.clients[0]?.url ?? '', /^http:\/\/loki\.monitoring\.svc\.cluster\.local:3100\/loki\/api\/v1\/push$/);
   });
