@@ -1,0 +1,107 @@
+/**
+ * OBS-02's panel-state reading (fixtures/grafana-dashboards.ts) in a real Chromium, on a page
+ * that imitates the DOM Grafana 13 renders for a dashboard panel, through plugin-e2e's own
+ * `DashboardPage` model and the bundled, version-resolved selectors. The markup follows:
+ * - grafana/scenes packages/scenes/src/components/VizPanel/VizPanelRenderer.tsx: the wrapper
+ *   `data-viz-panel-key="panel-<id>"`; PanelChrome only once the panel has a size; the panel
+ *   plugin mounted only when `isDataReadyToDisplay()` (after the first answer), so a panel
+ *   waiting for template variables has an empty content area and no loading bar;
+ * - grafana/grafana packages/grafana-ui/src/components/PanelChrome/PanelChrome.tsx: the loading
+ *   bar (`aria-label="Panel loading bar"`, only while loading), PanelStatus
+ *   (`data-testid Panel status error`), the content `data-testid panel content`;
+ * - public/app/features/panel/components/PanelDataErrorView.tsx (`data-testid Panel data error
+ *   message`, "No data"); a stat panel's own "No data" text; grafana-ui ErrorBoundaryAlert
+ *   (Alert, `data-testid Alert error`) when a visualization crashes.
+ * This checks the reading, not Grafana: OBS-02's UI tests run it on the real dashboards.
+ */
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { after, before, describe, it } from 'node:test';
+import { resolveSelectors, versionedComponents, versionedPages } from '@grafana/e2e-selectors';
+import { DashboardPage } from '@grafana/plugin-e2e';
+import { chromium, type Browser, type Page } from '@playwright/test';
+import { DashboardView, panelState, readPanels, versionAtLeast } from '../fixtures/grafana-dashboards.ts';
+import type { GrafanaDashboard } from '../fixtures/grafana.ts';
+
+const executablePath = [process.env.CHROMIUM_PATH, '/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => p && existsSync(p));
+const GRAFANA_VERSION = '13.0.1';
+
+const LOADING = '<div><div aria-label="Panel loading bar"></div></div>';
+const STATUS_ERROR = '<button data-testid="data-testid Panel status error" aria-label="Panel status"></button>';
+const PLOT = '<div data-testid="uplot-main-div"><canvas></canvas></div>';
+
+/** A scenes panel as Grafana 13 renders it; `content` undefined = PanelChrome not rendered yet (no size). */
+function panel(id: number, o: { loading?: boolean; status?: boolean; content?: string } = {}): string {
+  if (o.content === undefined) return `<div data-viz-panel-key="panel-${id}"></div>`;
+  return (
+    `<div data-viz-panel-key="panel-${id}"><section data-testid="data-testid Panel header P${id}">` +
+    `<div>${o.loading ? LOADING : ''}</div>` +
+    `<div data-testid="data-testid header-container">${o.status ? STATUS_ERROR : ''}<h2>P${id}</h2></div>` +
+    `<div data-testid="data-testid panel content">${o.content}</div></section></div>`
+  );
+}
+
+const CASES: Array<{ id: number; title: string; html: string; want: string }> = [
+  { id: 1, title: 'time series with data', html: panel(1, { content: PLOT }), want: 'data' },
+  { id: 2, title: 'waiting for variables: no loading bar, empty content', html: panel(2, { content: '' }), want: 'waiting' },
+  { id: 3, title: 'first query running', html: panel(3, { loading: true, content: '' }), want: 'loading' },
+  { id: 4, title: 'auto-refresh: loading bar over the previous plot', html: panel(4, { loading: true, content: PLOT }), want: 'data' },
+  { id: 5, title: 'PanelDataErrorView "No data"', html: panel(5, { content: '<div data-testid="data-testid Panel data error message"><p>No data</p></div>' }), want: 'no-data' },
+  { id: 6, title: 'stat panel showing "No data"', html: panel(6, { content: '<div><span>No data</span></div>' }), want: 'no-data' },
+  { id: 7, title: 'query error: status icon, previous plot still drawn', html: panel(7, { status: true, content: PLOT }), want: 'error' },
+  { id: 8, title: 'visualization crashed: error boundary alert', html: panel(8, { content: '<div data-testid="data-testid Alert error">Panel plugin error</div>' }), want: 'error' },
+  { id: 9, title: 'panel not measured yet (no PanelChrome)', html: panel(9), want: 'waiting' },
+];
+
+const dashboard: GrafanaDashboard = {
+  uid: 'imitated',
+  title: 'Imitated',
+  panels: [...CASES, { id: 10, title: 'never rendered', html: '', want: 'not-rendered' }].map((c, i) => ({
+    id: c.id,
+    type: 'timeseries',
+    title: c.title,
+    gridPos: { h: 8, w: 12, x: 0, y: i * 8 },
+    targets: [{ refId: 'A', expr: `up{case="${c.id}"}` }],
+  })),
+};
+
+void describe('OBS-02 panel states in Chromium (imitated Grafana 13 panel DOM, plugin-e2e DashboardPage)', { skip: executablePath ? false : 'no Chromium here (set CHROMIUM_PATH)' }, () => {
+  let browser: Browser;
+  let page: Page;
+  let view: DashboardView;
+  before(async () => {
+    browser = await chromium.launch({ executablePath, args: ['--no-sandbox'] });
+    page = await browser.newPage();
+    await page.setContent(`<main>${CASES.map((c) => c.html).join('')}</main>`);
+    const selectors = { components: resolveSelectors(versionedComponents, GRAFANA_VERSION), pages: resolveSelectors(versionedPages, GRAFANA_VERSION) };
+    const ctx = { page, selectors, grafanaVersion: GRAFANA_VERSION, request: page.request } as unknown as ConstructorParameters<typeof DashboardPage>[0];
+    view = new DashboardView(new DashboardPage(ctx, { uid: dashboard.uid }), dashboard, 'http://grafana.invalid');
+  });
+  after(() => browser?.close());
+
+  for (const c of CASES) {
+    void it(`${c.title} → ${c.want}`, async () => {
+      assert.equal(await panelState(view, c.id), c.want);
+    });
+  }
+
+  void it('readPanels reports every panel with a query, a panel missing from the page as not-rendered', async () => {
+    const panels = await readPanels(view);
+    assert.deepEqual(
+      panels.map((p) => `${p.id}:${p.state}`),
+      [...CASES.map((c) => `${c.id}:${c.want}`), '10:not-rendered'],
+    );
+    assert.equal(panels[0]?.queries[0], 'up{case="1"}');
+  });
+
+  void it('the dashboard-wide error indicator counts status icons only (what plugin-e2e toHavePanelErrors counts)', async () => {
+    assert.equal(await view.panelErrors.count(), 1);
+  });
+
+  void it('compares Grafana versions as plugin-e2e does (unknown = newest)', () => {
+    assert.equal(versionAtLeast('13.0.1', '11.1.0'), true);
+    assert.equal(versionAtLeast('11.0.9', '11.1.0'), false);
+    assert.equal(versionAtLeast('11.1.0', '11.1.0'), true);
+    assert.equal(versionAtLeast('', '11.1.0'), true);
+  });
+});
