@@ -39,4 +39,9 @@ void describe('Explore page object in Chromium (imitated Explore DOM)', { skip: 
     await page.setContent('<main data-testid="data-testid Explore"><div data-testid="data-testid Alert error">parse error</div></main>');
     assert.equal(await new ExplorePage(page, 'http://g').queryError().count(), 1);
   });
+
+  void it('does not take an error toast outside the Explore pane for a query error', async () => {
+    await page.setContent(`<div data-testid="data-testid Alert error">Failed to load plugin</div><main data-testid="data-testid Explore">${rows}</main>`);
+    assert.equal(await new ExplorePage(page, 'http://g').queryError().count(), 0);
+  });
 });
