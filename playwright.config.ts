@@ -1,8 +1,8 @@
 import { existsSync } from 'node:fs';
 import { defineConfig, devices } from '@playwright/test';
 import { chromium } from 'playwright-core';
-import { ConfigError, loadConfig, newRunId, type SuiteConfig } from './fixtures/config.ts';
-import { cliGrepFromArgv } from './fixtures/requirements.ts';
+import { ConfigError, loadConfig, newRunId, type SuiteConfig } from './fixtures/core/config.ts';
+import { cliGrepFromArgv } from './fixtures/core/requirements.ts';
 
 // Validate configuration before anything starts: a bad variable stops the run in seconds.
 function loadOrExit(): SuiteConfig {

@@ -2,7 +2,7 @@
  * `signoff.md`: the page whoever signs the phase off reads first. Verdict on top, one row per
  * requirement, the stack it ran against, then the tests behind each verdict with their figures.
  */
-import type { Figure } from '../fixtures/evidence.ts';
+import type { Figure } from '../fixtures/core/evidence.ts';
 import type { RequirementSummary, SignoffSummary, TestSummary, Verdict } from './signoff-model.ts';
 
 const MARK: Record<Verdict, string> = { passed: '✅ passed', failed: '❌ failed', 'not run': '⚪ not run' };

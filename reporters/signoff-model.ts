@@ -5,12 +5,12 @@
  *
  * Contracts with the suite:
  * - a test belongs to requirement OBS-0N when it carries the tag `@OBS-0N` (TestCase.tags);
- * - key figures are annotations of type `obs-figure`, JSON `{name, value, unit?}` (fixtures/evidence.ts);
+ * - key figures are annotations of type `obs-figure`, JSON `{name, value, unit?}` (fixtures/core/evidence.ts);
  * - the stack's versions are annotations of type `obs-fingerprint`, JSON `{component, version}`,
  *   recorded by any test (preflight does); component names match EXPECTED_COMPONENTS ignoring case.
  */
-import { FIGURE_ANNOTATION, FINGERPRINT_ANNOTATION, type Figure } from '../fixtures/evidence.ts';
-import { REQUIREMENTS, REQUIREMENT_IDS, type RequirementId } from '../fixtures/requirements.ts';
+import { FIGURE_ANNOTATION, FINGERPRINT_ANNOTATION, type Figure } from '../fixtures/core/evidence.ts';
+import { REQUIREMENTS, REQUIREMENT_IDS, type RequirementId } from '../fixtures/core/requirements.ts';
 
 export { FINGERPRINT_ANNOTATION };
 

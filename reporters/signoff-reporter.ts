@@ -12,8 +12,8 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { stripVTControlCharacters } from 'node:util';
 import type { FullConfig, FullResult, Reporter, Suite, TestCase, TestError } from '@playwright/test/reporter';
-import { redact } from '../fixtures/redact.ts';
-import { cliGrepFromArgv, selectedRequirements, type RequirementId } from '../fixtures/requirements.ts';
+import { redact } from '../fixtures/core/redact.ts';
+import { cliGrepFromArgv, selectedRequirements, type RequirementId } from '../fixtures/core/requirements.ts';
 import { renderMarkdown } from './signoff-markdown.ts';
 import { summarize, type SignoffSummary, type TestRecord } from './signoff-model.ts';
 

@@ -6,10 +6,10 @@
  * progress is younger than that, and the run named by OBS_RUN_ID is always spared.
  */
 import { parseArgs } from 'node:util';
-import { loadConfig } from '../fixtures/config.ts';
+import { loadConfig } from '../fixtures/core/config.ts';
 import { KubeClient } from '../fixtures/kube/client.ts';
 import { loadKubeConfig } from '../fixtures/kube/connection.ts';
-import { parseDuration } from '../fixtures/kube/duration.ts';
+import { parseDuration } from '../fixtures/core/duration.ts';
 import { describeRef } from '../fixtures/kube/ledger.ts';
 import { sweep } from '../fixtures/kube/sweep.ts';
 

@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { AlertTimeline, alertDeadlines, formatSeconds, isForPod, jobOf, parseDuration, rangeSecondsOf } from '../fixtures/alerts.ts';
+import { AlertTimeline, alertDeadlines, formatSeconds, isForPod, jobOf, parseDuration, rangeSecondsOf } from '../fixtures/alertmanager/alert-lifecycle.ts';
 
 void describe('OBS-06 deadline arithmetic', () => {
   void it('gives the hand-checkable deadlines for the production rule: for 15m, evaluation and scrape 30s, range 5m, slack 30s', () => {

@@ -7,7 +7,7 @@
  * semantics: fully anchored RE2 regex, `$1` replacement, an empty result deletes the label)
  * on pods of every kind, follows the file glob to `filename` and the CRI stage
  * (grafana/alloy internal/component/loki/process/stages/extensions.go NewCRI) to `stream`,
- * and compares with the expectation the e2e suite uses (`fixtures/alloy.ts`).
+ * and compares with the expectation the e2e suite uses (`fixtures/loki/log-agents.ts`).
  * No Alloy binary runs here: this checks the configuration, OBS-04 checks the cluster.
  */
 import assert from 'node:assert/strict';
@@ -15,7 +15,7 @@ import { readFile } from 'node:fs/promises';
 import { describe, it } from 'node:test';
 import type * as k8s from '@kubernetes/client-node';
 import { parse } from 'yaml';
-import { FILE_LABELS, PROMTAIL_LABELS, expectedPodLabels, labelProblems } from '../fixtures/alloy.ts';
+import { FILE_LABELS, PROMTAIL_LABELS, expectedPodLabels, labelProblems } from '../fixtures/loki/log-agents.ts';
 
 interface Rule {
   source_labels: string[];

@@ -10,7 +10,7 @@ import { describe, it } from 'node:test';
 import { error, redirect, type RequestEvent, type ResolveOptions } from '@sveltejs/kit';
 import { register as globalRegistry } from 'prom-client';
 import { createMetricsHook, resolveOptions, type MetricsHook, type MetricsHookOptions } from '../app-hook/src/index.ts';
-import { http } from '../fixtures/http.ts';
+import { http } from '../fixtures/core/http.ts';
 import { freePort } from '../app-hook/standin.ts';
 
 type Resolve = (event: RequestEvent, opts?: ResolveOptions) => Response | Promise<Response>;

@@ -7,8 +7,8 @@ import { randomUUID } from 'node:crypto';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
-import { http } from '../fixtures/http.ts';
-import { MetricsPage, TaskPlannerClient } from '../fixtures/taskplanner.ts';
+import { http } from '../fixtures/core/http.ts';
+import { MetricsPage, TaskPlannerClient } from '../fixtures/app/taskplanner.ts';
 import { freePort, startStandin, type Standin } from '../app-hook/standin.ts';
 
 const started: Standin[] = [];

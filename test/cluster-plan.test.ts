@@ -14,7 +14,7 @@ import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
 import { CHARTS, CLUSTER } from '../scripts/lib/charts.ts';
-import { checkTls } from '../fixtures/tls-check.ts';
+import { checkTls } from '../fixtures/grafana/tls-check.ts';
 import { clusterDownPlan, clusterUpPlan, formatPlan, PLAN_FILES, shellQuote, type Step } from '../scripts/lib/cluster-plan.ts';
 import { FRONT_DOOR, frontDoorSteps } from '../scripts/lib/front-door.ts';
 import { parseFlags, runPlan, StepFailed } from '../scripts/lib/run-plan.ts';

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ConfigError, loadConfig } from '../fixtures/config.ts';
-import { redact, registerSecret } from '../fixtures/redact.ts';
+import { ConfigError, loadConfig } from '../fixtures/core/config.ts';
+import { redact, registerSecret } from '../fixtures/core/redact.ts';
 
 describe('configuration loader', () => {
   it('applies documented defaults to an empty environment', () => {

@@ -15,8 +15,8 @@ import {
   exposedSeriesNames,
   interpolate,
   validateDashboard,
-} from '../fixtures/dashboard-validation.ts';
-import type { GrafanaDashboard } from '../fixtures/grafana.ts';
+} from '../fixtures/grafana/dashboard-validation.ts';
+import type { GrafanaDashboard } from '../fixtures/grafana/client.ts';
 
 const MANIFEST = new URL('../manifests/grafana/taskplanner-dashboard.yaml', import.meta.url);
 const configMap = dashboardFromConfigMap(readFileSync(MANIFEST, 'utf8'));

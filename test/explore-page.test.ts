@@ -8,8 +8,8 @@ import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { chromium, type Browser, type Page } from '@playwright/test';
-import { ExplorePage } from '../fixtures/grafana-explore.ts';
-import { escapeRegex } from '../fixtures/logql.ts';
+import { ExplorePage } from '../fixtures/grafana/explore-page.ts';
+import { escapeRegex } from '../fixtures/loki/logql.ts';
 
 const executablePath = [process.env.CHROMIUM_PATH, '/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => p && existsSync(p));
 const id = (n: number) => `obsmk-r1-w0-${n}`;

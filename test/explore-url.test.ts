@@ -10,8 +10,8 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { exploreUrl, newPaneId } from '../fixtures/grafana-explore.ts';
-import { logQuery } from '../fixtures/logql.ts';
+import { exploreUrl, newPaneId } from '../fixtures/grafana/explore-page.ts';
+import { logQuery } from '../fixtures/loki/logql.ts';
 
 void describe('Explore URL builder', () => {
   void it('encodes one Loki pane with the datasource uid, the query and an absolute range', () => {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { fingerprintOf, imageTag, splitChartLabel } from '../fixtures/fingerprint.ts';
+import { fingerprintOf, imageTag, splitChartLabel } from '../fixtures/run/fingerprint.ts';
 
 describe('stack fingerprint', () => {
   it('splits helm.sh/chart labels into chart and version', () => {

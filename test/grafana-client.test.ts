@@ -12,11 +12,11 @@ import assert from 'node:assert/strict';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
-import { loadConfig } from '../fixtures/config.ts';
-import { checkDatasources, describeDuplicates, describeFailures } from '../fixtures/datasources.ts';
-import { resolveGrafanaCredentials } from '../fixtures/grafana-credentials.ts';
-import { GrafanaClient, parseSetCookies } from '../fixtures/grafana.ts';
-import { redact } from '../fixtures/redact.ts';
+import { loadConfig } from '../fixtures/core/config.ts';
+import { checkDatasources, describeDuplicates, describeFailures } from '../fixtures/grafana/datasources.ts';
+import { resolveGrafanaCredentials } from '../fixtures/grafana/credentials.ts';
+import { GrafanaClient, parseSetCookies } from '../fixtures/grafana/client.ts';
+import { redact } from '../fixtures/core/redact.ts';
 
 const USER = 'admin';
 const PASSWORD = `pw-${randomUUID()}`;
@@ -171,12 +171,12 @@ void describe('datasource checks against replayed Grafana API responses', () => 
 
   void test('a missing type and an unreachable Alertmanager are verdicts, not exceptions', async () => {
     const onlyAm = new GrafanaClient(base, { kind: 'basic', user: USER, password: PASSWORD }, { timeoutMs: 2_000 });
-    const am = await import('../fixtures/datasources.ts').then((m) =>
+    const am = await import('../fixtures/grafana/datasources.ts').then((m) =>
       m.checkDatasource(onlyAm, { id: 9, uid: 'am-gone', name: 'AM gone', type: 'alertmanager', url: 'http://gone:9093', access: 'proxy', isDefault: false, jsonData: {} }),
     );
     assert.equal(am.ok, false);
     assert.match(am.message, /GET \/api\/datasources\/proxy\/uid\/am-gone\/api\/v2\/status → HTTP 404/);
-    const { summarize } = await import('../fixtures/datasources.ts');
+    const { summarize } = await import('../fixtures/grafana/datasources.ts');
     assert.deepEqual(summarize([am]).missingTypes, ['prometheus', 'loki']);
   });
 });

@@ -14,8 +14,8 @@
 import { randomUUID } from 'node:crypto';
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { framesToRows, GrafanaQueryError, lokiDatasources, lokiQueryBody, pickLokiDatasource, queryLokiThroughGrafana, type Frame } from '../fixtures/grafana-loki.ts';
-import { GrafanaClient } from '../fixtures/grafana.ts';
+import { framesToRows, GrafanaQueryError, lokiDatasources, lokiQueryBody, pickLokiDatasource, queryLokiThroughGrafana, type Frame } from '../fixtures/grafana/loki-queries.ts';
+import { GrafanaClient } from '../fixtures/grafana/client.ts';
 import { startReplayServer, type ReplayServer } from './support/replay-server.ts';
 
 // Made at run time: nothing that looks like a credential is written in the repo.

@@ -1,5 +1,5 @@
 /**
- * OBS-02's panel-state reading (fixtures/grafana-dashboards.ts) in a real Chromium, on a page
+ * OBS-02's panel-state reading (fixtures/grafana/dashboards.ts) in a real Chromium, on a page
  * that imitates the DOM Grafana 13 renders for a dashboard panel, through plugin-e2e's own
  * `DashboardPage` model and the bundled, version-resolved selectors. The markup follows:
  * - grafana/scenes packages/scenes/src/components/VizPanel/VizPanelRenderer.tsx: the wrapper
@@ -20,8 +20,8 @@ import { after, before, describe, it } from 'node:test';
 import { resolveSelectors, versionedComponents, versionedPages } from '@grafana/e2e-selectors';
 import { DashboardPage } from '@grafana/plugin-e2e';
 import { chromium, type Browser, type Page } from '@playwright/test';
-import { DashboardView, panelState, readPanels, versionAtLeast } from '../fixtures/grafana-dashboards.ts';
-import type { GrafanaDashboard } from '../fixtures/grafana.ts';
+import { DashboardView, panelState, readPanels, versionAtLeast } from '../fixtures/grafana/dashboards.ts';
+import type { GrafanaDashboard } from '../fixtures/grafana/client.ts';
 
 const executablePath = [process.env.CHROMIUM_PATH, '/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => p && existsSync(p));
 const GRAFANA_VERSION = '13.0.1';

@@ -13,8 +13,8 @@ import type { KubernetesObject } from '@kubernetes/client-node';
 import { KubeClient } from '../fixtures/kube/client.ts';
 import { KubeError } from '../fixtures/kube/errors.ts';
 import { Ledger } from '../fixtures/kube/ledger.ts';
-import { ManifestValidationError, parseManifests } from '../fixtures/manifests.ts';
-import { StopWaiting, WaitTimeout } from '../fixtures/poll.ts';
+import { ManifestValidationError, parseManifests } from '../fixtures/kube/manifests.ts';
+import { StopWaiting, WaitTimeout } from '../fixtures/core/poll.ts';
 import type { ReplayServer } from './support/replay-server.ts';
 import {
   applyConflict,

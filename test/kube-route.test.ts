@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
-import { http } from '../fixtures/http.ts';
+import { http } from '../fixtures/core/http.ts';
 import { openPortForward } from '../fixtures/kube/route.ts';
 import { replayKubeConfig } from './support/kube-replay.ts';
 import { startPortForwardReplay, type PortForwardReplay } from './support/kube-replay-portforward.ts';

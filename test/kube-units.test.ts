@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import type * as k8s from '@kubernetes/client-node';
 import { isSchedulable, rolloutPending, runNamespaceName, withRunLabels } from '../fixtures/kube/client.ts';
-import { durationMs, parseDuration } from '../fixtures/kube/duration.ts';
+import { durationMs, parseDuration } from '../fixtures/core/duration.ts';
 import { cleanupLedger, Ledger } from '../fixtures/kube/ledger.ts';
 import { podProblems, unexpected } from '../fixtures/kube/pod-health.ts';
 import { pickBackend } from '../fixtures/kube/route.ts';

@@ -10,8 +10,8 @@ import { readFile } from 'node:fs/promises';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { parse } from 'yaml';
-import { deliveryReport, describeDelivery, formatMarkerLine, markerId, parseMarkerLine, percentile, watchMarkers, type Sighting } from '../fixtures/log-latency.ts';
-import { LokiClient } from '../fixtures/loki.ts';
+import { deliveryReport, describeDelivery, formatMarkerLine, markerId, parseMarkerLine, percentile, watchMarkers, type Sighting } from '../fixtures/loki/log-delivery.ts';
+import { LokiClient } from '../fixtures/loki/client.ts';
 import { startReplayServer, type ReplayServer } from './support/replay-server.ts';
 
 const run = promisify(execFile);

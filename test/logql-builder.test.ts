@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { parser } from '@grafana/lezer-logql';
-import { escapeRegex, logQuery, quote, streamSelector } from '../fixtures/logql.ts';
+import { escapeRegex, logQuery, quote, streamSelector } from '../fixtures/loki/logql.ts';
 
 /** Go's strconv.Unquote for double-quoted literals (https://go.dev/ref/spec#Rune_literals). */
 function goUnquote(literal: string): string {

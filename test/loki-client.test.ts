@@ -15,7 +15,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { LokiClient, LokiError, parseDuration, retentionOf, retentionProblems } from '../fixtures/loki.ts';
+import { LokiClient, LokiError, parseDuration, retentionOf, retentionProblems } from '../fixtures/loki/client.ts';
 import { startReplayServer, type ReplayServer } from './support/replay-server.ts';
 
 const STREAMS_SIMPLE = {

@@ -9,8 +9,8 @@ import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { describe, it } from 'node:test';
 import { parse, parseAllDocuments } from 'yaml';
-import { loadConfig } from '../fixtures/config.ts';
-import { parseDuration } from '../fixtures/loki.ts';
+import { loadConfig } from '../fixtures/core/config.ts';
+import { parseDuration } from '../fixtures/loki/client.ts';
 
 interface Datasource {
   name: string;

@@ -12,8 +12,8 @@ import { describe, test } from 'node:test';
 import type * as k8s from '@kubernetes/client-node';
 import { parse, parseAllDocuments } from 'yaml';
 import { selectorMatches } from '../fixtures/kube/selectors.ts';
-import { formatProblem, loadManifestFile, MANIFESTS_DIR, modelModule, REPO_ROOT, substitute, validateObjects } from '../fixtures/manifests.ts';
-import { prometheusSelects, serviceMonitorSelectsService, type ServiceMonitor } from '../fixtures/service-monitor.ts';
+import { formatProblem, loadManifestFile, MANIFESTS_DIR, modelModule, REPO_ROOT, substitute, validateObjects } from '../fixtures/kube/manifests.ts';
+import { prometheusSelects, serviceMonitorSelectsService, type ServiceMonitor } from '../fixtures/prometheus/service-monitor.ts';
 
 /** YAML files under manifests/ whose documents are Kubernetes objects (Helm values files are not). */
 async function manifestFiles(): Promise<string[]> {

@@ -4,11 +4,11 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { AlertmanagerClient } from '../fixtures/alertmanager.ts';
-import { HttpError } from '../fixtures/http.ts';
-import { waitFor } from '../fixtures/poll.ts';
-import { unhealthyTargets } from '../fixtures/diagnostics.fixture.ts';
-import { PrometheusClient } from '../fixtures/prometheus.ts';
+import { AlertmanagerClient } from '../fixtures/alertmanager/client.ts';
+import { HttpError } from '../fixtures/core/http.ts';
+import { waitFor } from '../fixtures/core/poll.ts';
+import { unhealthyTargets } from '../fixtures/run/diagnostics.fixture.ts';
+import { PrometheusClient } from '../fixtures/prometheus/client.ts';
 import { freePort, startAlertmanager, startPrometheus, type LocalPrometheus, type LocalService } from './support/local-stack.ts';
 
 const RECORDING = `

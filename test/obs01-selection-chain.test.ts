@@ -7,9 +7,9 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type * as k8s from '@kubernetes/client-node';
 import { describeSelector, selectorMatches, selectorMismatches, selectorToString } from '../fixtures/kube/selectors.ts';
-import { nodeExporterCoverage, targetDeadlineMs, walkScrapeChain, type ChainFacts } from '../fixtures/obs01.ts';
-import type { ActiveTarget, Targets } from '../fixtures/prometheus.ts';
-import { prometheusSelects, scrapePool, serviceMonitorSelectsService, type PrometheusResource, type ServiceMonitor } from '../fixtures/service-monitor.ts';
+import { nodeExporterCoverage, targetDeadlineMs, walkScrapeChain, type ChainFacts } from '../fixtures/prometheus/scrape-chain.ts';
+import type { ActiveTarget, Targets } from '../fixtures/prometheus/client.ts';
+import { prometheusSelects, scrapePool, serviceMonitorSelectsService, type PrometheusResource, type ServiceMonitor } from '../fixtures/prometheus/service-monitor.ts';
 import { pod } from './support/kube-replay.ts';
 
 describe('label selectors', () => {

@@ -11,11 +11,11 @@ import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { after, before, describe, it } from 'node:test';
 import { parse, stringify } from 'yaml';
-import { AlertLifecycle, CRASHLOOP_ALERT, WATCHDOG_ALERT, isForPod, scrapeIntervalOf } from '../fixtures/alerts.ts';
-import { AlertmanagerClient } from '../fixtures/alertmanager.ts';
-import { http } from '../fixtures/http.ts';
-import { WaitTimeout, waitFor } from '../fixtures/poll.ts';
-import { PrometheusClient } from '../fixtures/prometheus.ts';
+import { AlertLifecycle, CRASHLOOP_ALERT, WATCHDOG_ALERT, isForPod, scrapeIntervalOf } from '../fixtures/alertmanager/alert-lifecycle.ts';
+import { AlertmanagerClient } from '../fixtures/alertmanager/client.ts';
+import { http } from '../fixtures/core/http.ts';
+import { WaitTimeout, waitFor } from '../fixtures/core/poll.ts';
+import { PrometheusClient } from '../fixtures/prometheus/client.ts';
 import { startFakeKsmExporter, type FakeContainer, type FakeKsmExporter } from './support/fake-ksm-exporter.ts';
 import { startAlertmanager, startPrometheus, type LocalPrometheus, type LocalService } from './support/local-stack.ts';
 

@@ -6,9 +6,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { V1Pod } from '@kubernetes/client-node';
-import { CRASHLOOP_MANIFEST, CRASHLOOP_POD } from '../fixtures/alerts.fixture.ts';
+import { CRASHLOOP_MANIFEST, CRASHLOOP_POD } from '../fixtures/alertmanager/alerts.fixture.ts';
 import { RUN_LABEL } from '../fixtures/kube/api.ts';
-import { loadManifestFile, validateObjects } from '../fixtures/manifests.ts';
+import { loadManifestFile, validateObjects } from '../fixtures/kube/manifests.ts';
 
 void describe('OBS-06 crash-looping pod manifest', () => {
   void it('is one valid Pod in the run namespace, labelled with the run id, whose container exits non-zero at once and is restarted', async () => {

@@ -10,8 +10,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { waitFor } from '../fixtures/poll.ts';
-import { PrometheusClient } from '../fixtures/prometheus.ts';
+import { waitFor } from '../fixtures/core/poll.ts';
+import { PrometheusClient } from '../fixtures/prometheus/client.ts';
 import { freePort, startStandin, type Standin } from '../app-hook/standin.ts';
 import { startPrometheus, type LocalPrometheus } from './support/local-stack.ts';
 

@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { MetricsPage, TrafficPlan, durationSeconds } from '../fixtures/taskplanner.ts';
+import { MetricsPage, TrafficPlan, durationSeconds } from '../fixtures/app/taskplanner.ts';
 
 const PAGE = `# HELP http_requests_total Requests.
 # TYPE http_requests_total counter

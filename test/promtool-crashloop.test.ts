@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { parse, stringify } from 'yaml';
-import { parseDuration } from '../fixtures/alerts.ts';
+import { parseDuration } from '../fixtures/alertmanager/alert-lifecycle.ts';
 import { promtool } from './support/promtool.ts';
 
 const RULES = new URL('rules/kube-pod-crashlooping.yaml', import.meta.url);

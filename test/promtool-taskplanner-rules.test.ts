@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { test } from 'node:test';
 import { stringify } from 'yaml';
-import { loadManifestFile, REPO_ROOT, validateObjects } from '../fixtures/manifests.ts';
+import { loadManifestFile, REPO_ROOT, validateObjects } from '../fixtures/kube/manifests.ts';
 import { promtoolOk as promtool } from './support/promtool.ts';
 
 test('TaskPlanner PrometheusRule: valid, checked by promtool, and its promtool unit tests pass (TaskPlannerTargetDown, TaskPlannerHighErrorRate)', async (t) => {

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { describe, it } from 'node:test';
-import { REQUIREMENT_IDS } from '../fixtures/requirements.ts';
+import { REQUIREMENT_IDS } from '../fixtures/core/requirements.ts';
 
 interface Listed {
   project: string;

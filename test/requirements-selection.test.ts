@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { loadConfig } from '../fixtures/config.ts';
-import { cliGrepFromArgv, needsOf, selectedRequirements } from '../fixtures/requirements.ts';
+import { loadConfig } from '../fixtures/core/config.ts';
+import { cliGrepFromArgv, needsOf, selectedRequirements } from '../fixtures/core/requirements.ts';
 
 describe('requirement selection', () => {
   it('selects exactly one requirement with a word-bounded tag', () => {

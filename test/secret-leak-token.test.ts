@@ -42,7 +42,7 @@ void describe('a Playwright run with a sentinel Grafana token against a hostile 
     assert.deepEqual(
       leaks,
       [],
-      'the sentinel Grafana token leaked into the report (a trace of a browser test holds its Authorization header unless trace is off): some text from a remote answer (or a credential) reached expect() or an attachment without redact() (fixtures/redact.ts); the first file named shows which message',
+      'the sentinel Grafana token leaked into the report (a trace of a browser test holds its Authorization header unless trace is off): some text from a remote answer (or a credential) reached expect() or an attachment without redact() (fixtures/core/redact.ts); the first file named shows which message',
     );
   });
 });

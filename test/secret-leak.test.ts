@@ -52,7 +52,7 @@ void describe('a Playwright run with a sentinel Grafana password against a hosti
     assert.deepEqual(
       leaks,
       [],
-      'the sentinel Grafana password leaked into the report: some text from a remote answer (or a credential) reached expect() or an attachment without redact() (fixtures/redact.ts); the first file named shows which message',
+      'the sentinel Grafana password leaked into the report: some text from a remote answer (or a credential) reached expect() or an attachment without redact() (fixtures/core/redact.ts); the first file named shows which message',
     );
   });
 });

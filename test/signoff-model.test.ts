@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { REQUIREMENT_IDS, type RequirementId } from '../fixtures/requirements.ts';
+import { REQUIREMENT_IDS, type RequirementId } from '../fixtures/core/requirements.ts';
 import { renderMarkdown } from '../reporters/signoff-markdown.ts';
 import { EXPECTED_COMPONENTS, summarize, testVerdict, type RunInfo, type TestRecord } from '../reporters/signoff-model.ts';
 

@@ -12,7 +12,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { checkPlainHttp, checkTls } from '../fixtures/tls-check.ts';
+import { checkPlainHttp, checkTls } from '../fixtures/grafana/tls-check.ts';
 
 const DAY = 86_400_000;
 const dir = mkdtempSync(join(tmpdir(), 'tls-check-'));

@@ -3,7 +3,7 @@
  * selected requirement acts on the cluster (a run of OBS-07 alone needs no Kubernetes).
  */
 import { expect, test as setup } from '../../fixtures/index.ts';
-import { REQUIREMENTS, requirementsOfThisRun } from '../../fixtures/requirements.ts';
+import { REQUIREMENTS, requirementsOfThisRun } from '../../fixtures/core/requirements.ts';
 
 setup('the run namespace exists, labelled with the suite and the run id', async ({ kube, runId }) => {
   setup.skip(!requirementsOfThisRun().some((id) => REQUIREMENTS[id].needsKubernetes), 'no selected requirement acts on the cluster');

@@ -1,6 +1,6 @@
 import { expect, test as setup } from '../../fixtures/index.ts';
-import { runPreflight } from '../../fixtures/preflight.ts';
-import { needsOf, requirementsOfThisRun } from '../../fixtures/requirements.ts';
+import { runPreflight } from '../../fixtures/run/preflight.ts';
+import { needsOf, requirementsOfThisRun } from '../../fixtures/core/requirements.ts';
 
 setup('preflight: configuration valid, cluster and every needed endpoint answering', async ({ config, endpoints, evidence }) => {
   const needs = needsOf(requirementsOfThisRun(), config);

@@ -109,7 +109,7 @@ export async function runAgainstHostileGrafana(sentinel: string, credentials: Re
     'GET /api/datasources/uid/prometheus/health': health,
     'GET /api/datasources/uid/alertmanager/health': health,
     'GET /api/datasources/uid/loki/health': health,
-    // The chart dashboards OBS-02 opens (uids from fixtures/grafana-dashboards.ts KEY_DASHBOARDS).
+    // The chart dashboards OBS-02 opens (uids from fixtures/grafana/dashboards.ts KEY_DASHBOARDS).
     'GET /api/dashboards/uid/efa86fd1d0c121a26444b636a3f509a8': (req) => ({ status: 500, headers: { 'content-type': 'text/plain' }, body: echo(req) }),
     'GET /api/dashboards/uid/7d57716318ee0dddbac5a7f451fb7753': (req) => ({ status: 500, headers: { 'content-type': 'text/plain' }, body: echo(req) }),
   });

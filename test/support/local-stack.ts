@@ -10,8 +10,8 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
-import { http } from '../../fixtures/http.ts';
-import { waitFor } from '../../fixtures/poll.ts';
+import { http } from '../../fixtures/core/http.ts';
+import { waitFor } from '../../fixtures/core/poll.ts';
 
 export interface LocalService {
   url: string;
