@@ -15,7 +15,7 @@ import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
 import { CHARTS, CLUSTER } from '../scripts/lib/charts.ts';
 import { checkTls } from '../fixtures/grafana/tls-check.ts';
-import { clusterDownPlan, clusterUpPlan, formatPlan, PLAN_FILES, shellQuote, type Step } from '../scripts/lib/cluster-plan.ts';
+import { clusterDownPlan, clusterUpPlan, formatPlan, PIN_CHECK_SCRIPT, PLAN_FILES, shellQuote, type Step } from '../scripts/lib/cluster-plan.ts';
 import { FRONT_DOOR, frontDoorSteps } from '../scripts/lib/front-door.ts';
 import { parseFlags, runPlan, StepFailed } from '../scripts/lib/run-plan.ts';
 
@@ -85,6 +85,17 @@ void describe('cluster plan (dry run, no cluster)', () => {
       assert.ok(argv.includes('--wait'), `${pin.release} is installed without --wait`);
     }
     assert.equal(CHARTS.loki.repo, 'https://grafana-community.github.io/helm-charts', 'the OSS Loki chart lives in grafana-community since 2026-03-16');
+  });
+
+  void it('the first step checks every chart pin against its repository, before Docker, k3d or Helm is touched', () => {
+    for (const plan of [plain, rehearsal, withFrontDoor]) {
+      assert.deepEqual(plan[0]?.argv, ['node', PIN_CHECK_SCRIPT], formatPlan(plan));
+      assert.equal(plan[0]?.only, undefined, 'the pin check is never skipped');
+    }
+    // The check reads CHARTS itself, so Promtail's pin is checked also when no rehearsal installs it.
+    assert.match(readFileSync(`${root}/${PIN_CHECK_SCRIPT}`, 'utf8'), /runPinCheck\(CHARTS\)/);
+    const out = runScript('scripts/cluster-up.ts', ['--dry-run']);
+    assert.match(out, /^ 1\. Every pinned chart version is released in its repository\n {5}node scripts\/check-chart-pins\.ts$/m);
   });
 
   void it('every command names the k3d context, so no other cluster is ever touched', () => {

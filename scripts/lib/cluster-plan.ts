@@ -30,9 +30,12 @@ export interface UpOptions {
 /** The stand-in TaskPlanner image the manifests in manifests/taskplanner/ run. */
 export const TASKPLANNER_IMAGE = 'obs-acceptance/taskplanner-standin:dev';
 
+/** Checks every chart pin against its repository's index (scripts/lib/chart-pins.ts). */
+export const PIN_CHECK_SCRIPT = 'scripts/check-chart-pins.ts';
+
 /** Files this plan reads. The first group is ours; the others are delivered by the other helpers. */
 export const PLAN_FILES = {
-  own: [CLUSTER.config, 'manifests/kube-prometheus-stack/values.yaml', 'manifests/promtail/values.yaml', FRONT_DOOR.service, FRONT_DOOR.caddyfile],
+  own: [PIN_CHECK_SCRIPT, CLUSTER.config, 'manifests/kube-prometheus-stack/values.yaml', 'manifests/promtail/values.yaml', FRONT_DOOR.service, FRONT_DOOR.caddyfile],
   others: [
     'manifests/loki/values.yaml',
     'manifests/alloy/values.yaml',
@@ -67,6 +70,10 @@ const releaseExists = (pin: ChartPin): string[] =>
 export function clusterUpPlan(options: UpOptions): Step[] {
   const { kubePrometheusStack: kps, loki, alloy, promtail } = CHARTS;
   const steps: Step[] = [
+    // First, before anything exists: a pin that is not released would otherwise fail only at its
+    // `helm upgrade --install`, after the cluster and every chart before it were built. `node`
+    // is the project's Node 24, which npm scripts put first on the PATH.
+    { title: 'Every pinned chart version is released in its repository', argv: ['node', PIN_CHECK_SCRIPT] },
     { title: 'Docker is running', argv: ['docker', 'info', '--format', '{{.ServerVersion}}'] },
     { title: 'k3d is installed', argv: ['k3d', 'version'] },
     { title: 'Helm is installed', argv: ['helm', 'version', '--short'] },
