@@ -26,9 +26,11 @@ if (values.help) {
   process.exit(0);
 }
 
-const olderThanMs = parseDuration(values['older-than']);
-if (olderThanMs === undefined) {
-  console.error(`--older-than: expected a duration such as 30m, 2h or 1d, got ${JSON.stringify(values['older-than'])}`);
+let olderThanMs: number;
+try {
+  olderThanMs = parseDuration(values['older-than'], '--older-than');
+} catch (err) {
+  console.error(err instanceof Error ? err.message : String(err));
   process.exit(2);
 }
 

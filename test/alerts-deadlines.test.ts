@@ -4,7 +4,8 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { AlertTimeline, alertDeadlines, formatSeconds, isForPod, jobOf, parseDuration, rangeSecondsOf } from '../fixtures/alertmanager/alert-lifecycle.ts';
+import { AlertTimeline, alertDeadlines, isForPod } from '../fixtures/alertmanager/alert-lifecycle.ts';
+import { jobOf, rangeSecondsOf } from '../fixtures/prometheus/promql.ts';
 
 void describe('OBS-06 deadline arithmetic', () => {
   void it('gives the hand-checkable deadlines for the production rule: for 15m, evaluation and scrape 30s, range 5m, slack 30s', () => {
@@ -34,16 +35,6 @@ void describe('OBS-06 deadline arithmetic', () => {
 });
 
 void describe('OBS-06 parsing what Prometheus reports', () => {
-  void it('reads Prometheus durations', () => {
-    assert.equal(parseDuration('30s'), 30);
-    assert.equal(parseDuration('5m'), 300);
-    assert.equal(parseDuration('1h30m'), 5400);
-    assert.equal(parseDuration('1.5m'), 90);
-    assert.equal(parseDuration('500ms'), 0.5);
-    assert.throws(() => parseDuration('15'), /Not a Prometheus duration: "15"/);
-    assert.throws(() => parseDuration('5 minutes'), /Not a Prometheus duration/);
-  });
-
   void it('reads the range and the job from the rule query as Prometheus returns it', () => {
     const upstream = 'max_over_time(kube_pod_container_status_waiting_reason{job="kube-state-metrics",namespace=~".*",reason="CrashLoopBackOff"}[5m]) >= 1';
     assert.equal(rangeSecondsOf(upstream), 300);
@@ -60,10 +51,6 @@ void describe('OBS-06 parsing what Prometheus reports', () => {
     assert.equal(isForPod({ namespace: 'obs-acc-xyz', pod: 'crashloop' }, ref), false);
     assert.equal(isForPod({ namespace: 'obs-acc-abc', pod: 'crashloop-2' }, ref), false);
     assert.equal(isForPod({ pod: 'crashloop' }, ref), false);
-  });
-
-  void it('formats durations the way the deadlines print them', () => {
-    assert.deepEqual([2.34, 12, 90, 119.4, 120, 1050, 900].map(formatSeconds), ['2.3 s', '12 s', '90 s', '119 s', '2 min', '17 min 30 s', '15 min']);
   });
 });
 

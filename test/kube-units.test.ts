@@ -10,7 +10,6 @@ import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import type * as k8s from '@kubernetes/client-node';
 import { isSchedulable, rolloutPending, runNamespaceName, withRunLabels } from '../fixtures/kube/client.ts';
-import { durationMs, parseDuration } from '../fixtures/core/duration.ts';
 import { cleanupLedger, Ledger } from '../fixtures/kube/ledger.ts';
 import { podProblems, unexpected } from '../fixtures/kube/pod-health.ts';
 import { pickBackend } from '../fixtures/kube/route.ts';
@@ -179,13 +178,5 @@ describe('sweep', () => {
       leftovers.map((l) => `${l.kind} ${l.namespace ?? ''}/${l.name}`),
       ['ServiceMonitor default/probe', 'Namespace /obs-acc-old1'],
     );
-  });
-
-  test('durations for --older-than and scrape intervals', () => {
-    assert.equal(parseDuration('2h'), 7_200_000);
-    assert.equal(parseDuration('1m30s'), 90_000);
-    assert.equal(parseDuration('fifteen'), undefined);
-    assert.equal(parseDuration('15'), undefined);
-    assert.equal(durationMs('bogus', 5), 5);
   });
 });

@@ -15,7 +15,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { LokiClient, LokiError, parseDuration, retentionOf, retentionProblems } from '../fixtures/loki/client.ts';
+import { LokiClient, LokiError, retentionOf, retentionProblems } from '../fixtures/loki/client.ts';
 import { startReplayServer, type ReplayServer } from './support/replay-server.ts';
 
 const STREAMS_SIMPLE = {
@@ -134,16 +134,6 @@ void describe('Loki client against replayed Loki API responses', () => {
     assert.match(problems[0] ?? '', /retention_enabled is not true/);
     assert.match(problems[1] ?? '', /"0s" \(0h\) but 7 days \(168h, printed "1w"\)/);
     assert.match(retentionProblems(retentionOf({ compactor: { retention_enabled: true }, limits_config: { retention_period: '744h' } }), 7).join('\n'), /744h.*delete_request_store/s);
-  });
-
-  void it('parses Loki durations the way prometheus/common prints them', () => {
-    assert.equal(parseDuration('1w'), 604_800_000);
-    assert.equal(parseDuration('168h'), 604_800_000);
-    assert.equal(parseDuration('1w1d'), 8 * 86_400_000);
-    assert.equal(parseDuration('1h30m'), 5_400_000);
-    assert.equal(parseDuration('0s'), 0);
-    assert.equal(parseDuration('one week'), undefined);
-    assert.equal(parseDuration('1w '), 604_800_000);
   });
 
   const failures: Array<[number, string, RegExp]> = [

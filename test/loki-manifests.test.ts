@@ -10,7 +10,7 @@ import { readFile } from 'node:fs/promises';
 import { describe, it } from 'node:test';
 import { parse, parseAllDocuments } from 'yaml';
 import { loadConfig } from '../fixtures/core/config.ts';
-import { parseDuration } from '../fixtures/loki/client.ts';
+import { parseDuration } from '../fixtures/core/duration.ts';
 
 interface Datasource {
   name: string;

@@ -11,7 +11,8 @@ import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { after, before, describe, it } from 'node:test';
 import { parse, stringify } from 'yaml';
-import { AlertLifecycle, CRASHLOOP_ALERT, WATCHDOG_ALERT, isForPod, scrapeIntervalOf } from '../fixtures/alertmanager/alert-lifecycle.ts';
+import { AlertLifecycle, CRASHLOOP_ALERT, WATCHDOG_ALERT, isForPod } from '../fixtures/alertmanager/alert-lifecycle.ts';
+import { scrapeIntervalOf } from '../fixtures/prometheus/scrape-interval.ts';
 import { AlertmanagerClient } from '../fixtures/alertmanager/client.ts';
 import { http } from '../fixtures/core/http.ts';
 import { WaitTimeout, waitFor } from '../fixtures/core/poll.ts';
@@ -92,7 +93,7 @@ void describe('OBS-06 alert lifecycle against real Prometheus and Alertmanager (
     assert.equal(loaded.job, 'kube-state-metrics');
     assert.equal(loaded.scrapeIntervalFrom, 'target job="kube-state-metrics" (targets API)');
     // A job with no target falls back to the running config's global interval, and says so.
-    assert.deepEqual(await scrapeIntervalOf(prometheus, 'no-such-job'), { seconds: 1, from: 'global scrape_interval (no active target with job="no-such-job")' });
+    assert.deepEqual(await scrapeIntervalOf(prometheus, 'no-such-job'), { seconds: 1, from: 'global scrape_interval (no active target with job="no-such-job")', targets: 0 });
     assert.equal(loaded.rule.labels?.severity, 'warning');
     const watchdog = await lifecycle.watchdog();
     assert.equal(watchdog.length, 1);

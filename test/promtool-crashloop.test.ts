@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { parse, stringify } from 'yaml';
-import { parseDuration } from '../fixtures/alertmanager/alert-lifecycle.ts';
+import { parseSeconds } from '../fixtures/core/duration.ts';
 import { promtool } from './support/promtool.ts';
 
 const RULES = new URL('rules/kube-pod-crashlooping.yaml', import.meta.url);
@@ -76,7 +76,7 @@ void describe('KubePodCrashLooping rule unit tests (promtool)', () => {
     const values = parse(await readFile(NIGHTLY_VALUES, 'utf8')) as { customRules?: { KubePodCrashLooping?: { for?: string } } };
     // The chart renders `{{ dig "KubePodCrashLooping" "for" "15m" .Values.customRules }}`.
     const forText = values.customRules?.KubePodCrashLooping?.for ?? '15m';
-    const forSeconds = parseDuration(forText);
+    const forSeconds = parseSeconds(forText, 'customRules.KubePodCrashLooping.for');
     assert.equal(forSeconds % 30, 0, `customRules.KubePodCrashLooping.for (${forText}) is a whole number of 30 s evaluations`);
     const rules = await ruleFile();
     const rule = rules.groups[0]?.rules[0];
