@@ -5,7 +5,13 @@
  * docs/sources/developers/http_api/folder_dashboard_search.md and dashboard.md (search,
  * dashboard by uid), pkg/api/login.go (LoginPost: {"message":"Logged in"} + session cookie;
  * 401 "Invalid username or password"; Logout revokes and redirects to /login), and
- * public/app/plugins/datasource/alertmanager/DataSource.ts (health = proxy GET /api/v2/status).
+ * public/app/plugins/datasource/alertmanager/DataSource.ts (health = proxy GET /api/v2/status;
+ * its whole rule is tested in grafana-alertmanager-datasource.test.ts). Datasource health
+ * messages are the ones Grafana 13.1's backends send: pkg/promlib/healthcheck.go
+ * ("Successfully queried the Prometheus API." with `details`, as captured from Grafana 12.3.1)
+ * and pkg/tsdb/loki/healthcheck.go ("Data source successfully connected."; on failure
+ * "There was an error returned querying the Loki API.: <error>", built by its "%s: %s" format,
+ * not captured from a server).
  */
 import { randomUUID } from 'node:crypto';
 import assert from 'node:assert/strict';
@@ -54,10 +60,13 @@ function grafana(req: IncomingMessage, res: ServerResponse, body: string): void 
   if (url.pathname === '/api/health') return reply(res, 200, { commit: '3cbdb4b', database: 'ok', version: '12.1.1' });
   if (!authed) return reply(res, 401, { message: 'Unauthorized' });
   if (url.pathname === '/api/datasources') return reply(res, 200, datasources);
-  if (url.pathname === '/api/datasources/uid/prometheus/health') return reply(res, 200, { status: 'OK', message: 'Successfully queried the Prometheus API.' });
+  if (url.pathname === '/api/datasources/uid/prometheus/health') return reply(res, 200, { details: { application: 'Prometheus', features: { rulerApiEnabled: false } }, message: 'Successfully queried the Prometheus API.', status: 'OK' });
   if (url.pathname === '/api/datasources/uid/loki/health') return reply(res, 200, { status: 'OK', message: 'Data source successfully connected.' });
   if (url.pathname === '/api/datasources/uid/P8E80F9AEF21F6940/health') {
-    return reply(res, 400, { status: 'ERROR', message: 'Unable to connect with Loki. Please check the server logs for more details.' });
+    return reply(res, 400, {
+      message: 'There was an error returned querying the Loki API.: Get "http://loki-stack.monitoring:3100/loki/api/v1/query?query=vector%281%29%2Bvector%281%29": dial tcp: lookup loki-stack.monitoring on 10.43.0.10:53: no such host',
+      status: 'ERROR',
+    });
   }
   if (url.pathname === '/api/datasources/proxy/uid/alertmanager/api/v2/status') return reply(res, 200, { cluster: { status: 'ready', peers: [] }, versionInfo: { version: '0.28.1' } });
   if (url.pathname === '/api/search') {
@@ -159,7 +168,7 @@ void describe('datasource checks against replayed Grafana API responses', () => 
       'loki-stack:false:health API',
     ]);
     assert.deepEqual(report.missingTypes, []);
-    assert.match(describeFailures(report), /"loki-stack" \(loki, uid P8E80F9AEF21F6940, http:\/\/loki-stack\.monitoring:3100\) via health API: Unable to connect with Loki/);
+    assert.match(describeFailures(report), /"loki-stack" \(loki, uid P8E80F9AEF21F6940, http:\/\/loki-stack\.monitoring:3100\) via health API: There was an error returned querying the Loki API\.: Get .*no such host/);
   });
 
   void test('Loki configured twice is reported with which one works and whether both point at one URL', async () => {
@@ -175,7 +184,7 @@ void describe('datasource checks against replayed Grafana API responses', () => 
       m.checkDatasource(onlyAm, { id: 9, uid: 'am-gone', name: 'AM gone', type: 'alertmanager', url: 'http://gone:9093', access: 'proxy', isDefault: false, jsonData: {} }),
     );
     assert.equal(am.ok, false);
-    assert.match(am.message, /GET \/api\/datasources\/proxy\/uid\/am-gone\/api\/v2\/status → HTTP 404/);
+    assert.match(am.message, /^Health check failed\. .*GET \/api\/datasources\/proxy\/uid\/am-gone\/api\/v2\/status → HTTP 404.*GET \/api\/datasources\/proxy\/uid\/am-gone\/alertmanager\/api\/v2\/status → HTTP 404/);
     const { summarize } = await import('../fixtures/grafana/datasources.ts');
     assert.deepEqual(summarize([am]).missingTypes, ['prometheus', 'loki']);
   });
