@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { defineConfig, devices } from '@playwright/test';
 import { chromium } from 'playwright-core';
 import { ConfigError, loadConfig, newRunId, type SuiteConfig } from './fixtures/core/config.ts';
-import { cliGrepFromArgv } from './fixtures/core/requirements.ts';
+import { listReporterOptions } from './reporters/progress-reporter.ts';
 
 // Validate configuration before anything starts: a bad variable stops the run in seconds.
 function loadOrExit(): SuiteConfig {
@@ -21,10 +21,6 @@ const suite = loadOrExit();
 process.env.OBS_RUN_ID ||= suite.runId ?? newRunId();
 // Workers read this at start: HTTPS calls then trust a private CA as well as the system store.
 if (suite.caFile) process.env.NODE_EXTRA_CA_CERTS ||= suite.caFile;
-// Preflight checks only what the selected requirements need.
-const cliGrep = cliGrepFromArgv(process.argv);
-process.env.OBS_GREP ??= cliGrep.grep ?? '';
-process.env.OBS_GREP_INVERT ??= cliGrep.grepInvert ?? '';
 
 /** Playwright's own Chromium when installed, Debian's otherwise; never a download. */
 function chromiumExecutable(): string | undefined {
@@ -49,10 +45,14 @@ export default defineConfig({
   timeout: 10 * 60_000,
   expect: { timeout: 15_000 },
   reporter: [
-    ['list'],
+    // Before list: a test's ::group:: (GitHub Actions) must precede list's lines for that test.
+    ['./reporters/progress-reporter.ts'],
+    // In a terminal list shows each step as it begins; in a log the progress reporter does.
+    ['list', listReporterOptions()],
     ['html', { open: 'never', outputFolder: reportDir }],
     ['junit', { outputFile: `${reportDir}/junit.xml` }],
-    // After html, which empties its folder when it writes.
+    // After html, which empties its folder when it writes. Its onBegin also hands the selection
+    // (the tests Playwright resolved) to preflight and setup, so it must stay in the list.
     ['./reporters/signoff-reporter.ts', { outputFolder: reportDir }],
     // The teardown project does not run on Ctrl-C; reporters' onEnd does: it empties the run's ledger.
     ['./fixtures/kube/interrupt-reporter.ts'],
@@ -64,9 +64,12 @@ export default defineConfig({
   },
   projects: [
     // Preflight first and alone: a missing cluster or component stops the run in seconds.
-    { name: 'preflight', testMatch: /preflight\.setup\.ts/ },
-    { name: 'setup', testMatch: /.*\.setup\.ts/, testIgnore: /preflight\.setup\.ts/, dependencies: ['preflight'], teardown: 'teardown' },
-    { name: 'teardown', testMatch: /.*\.teardown\.ts/ },
+    // `grep: /.*/` on preflight, setup and teardown: a project's own grep replaces a grep set at
+    // the top of this file, which would otherwise drop these untagged tests along with the
+    // requirements it does not select.
+    { name: 'preflight', testMatch: /preflight\.setup\.ts/, grep: /.*/ },
+    { name: 'setup', testMatch: /.*\.setup\.ts/, testIgnore: /preflight\.setup\.ts/, dependencies: ['preflight'], teardown: 'teardown', grep: /.*/ },
+    { name: 'teardown', testMatch: /.*\.teardown\.ts/, grep: /.*/ },
     {
       name: 'api',
       testMatch: /.*\.spec\.ts/,

@@ -31,6 +31,7 @@ function testCount(r: RequirementSummary): string {
   if (r.counts.passed) parts.push(`${r.counts.passed} passed`);
   if (r.counts.failed) parts.push(`${r.counts.failed} failed`);
   if (r.counts.notRun) parts.push(`${r.counts.notRun} not run`);
+  if (r.counts.leftOut) parts.push(`${r.counts.leftOut} left out`);
   return `${parts.join(', ')} of ${total}`;
 }
 
@@ -57,8 +58,7 @@ export function renderMarkdown(s: SignoffSummary): string {
     '',
     `Run${run.runId ? ` \`${run.runId}\`` : ''}: ${run.scope === 'full' ? 'full (every requirement selected)' : `partial (selected: ${run.selected.join(', ') || 'none'})`}` +
       `, Playwright status **${run.status}**, started ${run.startTime}, took ${formatDuration(run.durationMs)}.` +
-      (run.grep ? ` grep \`${run.grep}\`` : '') +
-      (run.grepInvert ? ` grep-invert \`${run.grepInvert}\`` : ''),
+      (run.command ? ` Command: \`${run.command}\`.` : ''),
     '',
     '| Requirement | Verdict | Tests | Duration | Key figures |',
     '|---|---|---|---|---|',

@@ -53,6 +53,11 @@ export interface TestRecord {
   /** First line of the first error, already redacted. */
   error?: string;
   annotations: { type: string; description?: string }[];
+  /**
+   * False for a test of the suite that this run left out (a `--grep`, file argument,
+   * `--project`, `--last-failed`, … removed it); such a test is listed, never run.
+   */
+  inRun?: boolean;
 }
 
 export type Verdict = 'passed' | 'failed' | 'not run';
@@ -62,8 +67,8 @@ export interface TestSummary {
   project: string;
   location: string;
   verdict: Verdict;
-  /** Playwright's status of the last attempt, or 'not started'. */
-  status: TestStatus | 'not started';
+  /** Playwright's status of the last attempt; 'not started', or 'left out' when this run did not include it. */
+  status: TestStatus | 'not started' | 'left out';
   durationMs: number;
   retries: number;
   error?: string;
@@ -74,11 +79,12 @@ export interface RequirementSummary {
   id: RequirementId;
   title: string;
   verdict: Verdict;
-  /** Whether the run's --grep/--grep-invert selected this requirement at all. */
+  /** Whether any of its tests was in this run (the selection Playwright resolved). */
   selected: boolean;
   /** Why the verdict, in one sentence. */
   reason: string;
-  counts: { passed: number; failed: number; notRun: number };
+  /** notRun counts the tests of the run that did not run; leftOut those the run did not include. */
+  counts: { passed: number; failed: number; notRun: number; leftOut: number };
   durationMs: number;
   tests: TestSummary[];
   figures: (Figure & { test: string })[];
@@ -90,15 +96,15 @@ export interface RunInfo {
   startTime: string;
   durationMs: number;
   runId?: string;
-  grep?: string;
-  grepInvert?: string;
-  /** Requirements the grep selects; all eight means a full run. */
+  /** The command line, for the reader (the selection is taken from the tests Playwright resolved, not from it). */
+  command?: string;
+  /** Requirements with at least one test in this run (the selection Playwright resolved). */
   selected: RequirementId[];
   /** Errors outside any test (a spec that does not load, a failing global setup), first line each. */
   errors?: string[];
   /**
-   * Filters that may have left tests out of the run although every requirement is selected
-   * (`--grep-invert @ui`, `--project api`): such a run is partial, whatever it passed.
+   * What left tests of the suite out of this run (tests left out, a grep in the config, a full
+   * list that could not be read): such a run is partial, whatever it passed.
    */
   excluded?: string[];
 }
@@ -175,8 +181,8 @@ function summarizeTest(t: TestRecord): TestSummary {
     title: t.title,
     project: t.project,
     location: t.location,
-    verdict: testVerdict(t),
-    status: t.status ?? 'not started',
+    verdict: t.inRun === false ? 'not run' : testVerdict(t),
+    status: t.inRun === false ? 'left out' : (t.status ?? 'not started'),
     durationMs: t.durationMs,
     retries: t.retries,
     figures: figuresOf(t),
@@ -185,12 +191,15 @@ function summarizeTest(t: TestRecord): TestSummary {
   return s;
 }
 
-function requirementSummary(id: RequirementId, tests: TestRecord[], selected: boolean): RequirementSummary {
+function requirementSummary(id: RequirementId, tests: TestRecord[]): RequirementSummary {
   const summaries = tests.map(summarizeTest);
+  const inRun = summaries.filter((s) => s.status !== 'left out');
+  const selected = inRun.length > 0;
   const counts = {
     passed: summaries.filter((s) => s.verdict === 'passed').length,
     failed: summaries.filter((s) => s.verdict === 'failed').length,
-    notRun: summaries.filter((s) => s.verdict === 'not run').length,
+    notRun: inRun.filter((s) => s.verdict === 'not run').length,
+    leftOut: summaries.length - inRun.length,
   };
   const ran = counts.passed + counts.failed;
   let verdict: Verdict;
@@ -198,17 +207,22 @@ function requirementSummary(id: RequirementId, tests: TestRecord[], selected: bo
   if (counts.failed > 0) {
     verdict = 'failed';
     reason = ran === 1 ? 'its one test that ran failed' : `${counts.failed} of the ${ran} tests that ran failed`;
-  } else if (counts.passed > 0 && counts.notRun === 0) {
+  } else if (counts.passed > 0 && counts.notRun === 0 && counts.leftOut === 0) {
     verdict = 'passed';
     reason = ran === 1 ? 'its one test that ran passed' : `all ${ran} tests that ran passed`;
   } else if (counts.passed > 0) {
-    // A skipped test is a criterion nobody checked (OBS-06 with ALERT_WAIT_UNTIL=pending never
-    // sees the alert fire): the passed ones do not show the requirement holds.
+    // A skipped or left-out test is a criterion nobody checked (OBS-06 with
+    // ALERT_WAIT_UNTIL=pending never sees the alert fire; `--project api` drops the browser
+    // tests): the passed ones do not show the requirement holds.
     verdict = 'not run';
-    reason = `only ${counts.passed} of its ${tests.length} tests ran and passed; ${counts.notRun} did not run (skipped or stopped before), so it is not shown in full`;
+    const missing = [
+      ...(counts.notRun ? [`${counts.notRun} did not run (skipped or stopped before)`] : []),
+      ...(counts.leftOut ? [`${counts.leftOut} ${counts.leftOut === 1 ? 'was' : 'were'} left out of this run`] : []),
+    ];
+    reason = `only ${counts.passed} of its ${tests.length} tests ran and passed; ${missing.join(' and ')}, so it is not shown in full`;
   } else {
     verdict = 'not run';
-    reason = !selected
+    reason = !selected && tests.length > 0
       ? 'not selected by this run'
       : tests.length === 0
         ? 'no test carries this tag'
@@ -252,15 +266,17 @@ function fingerprint(tests: readonly TestRecord[]): SignoffSummary['fingerprint'
 
 /** The sign-off of one run. `tests` are all tests the run collected, run or not. */
 export function summarize(tests: readonly TestRecord[], run: RunInfo, now: Date = new Date()): SignoffSummary {
-  const requirements = REQUIREMENT_IDS.map((id) =>
-    requirementSummary(id, tests.filter((t) => t.tags.includes(`@${id}`)), run.selected.includes(id)),
-  );
-  const blockers = requirements.filter((r) => r.verdict !== 'passed').map((r) => `${r.id} ${r.verdict}: ${r.reason}`);
+  const requirements = REQUIREMENT_IDS.map((id) => requirementSummary(id, tests.filter((t) => t.tags.includes(`@${id}`))));
   const allSelected = REQUIREMENT_IDS.every((id) => run.selected.includes(id));
-  const scope = allSelected && !run.excluded?.length ? 'full' : 'partial';
-  // Tests a filter removed are not in `tests` at all, so no requirement can show them as not run.
-  if (run.excluded?.length) blockers.unshift(`filtered run: ${run.excluded.join('; ')}; tests left out by it are not part of this sign-off`);
-  if (!allSelected) blockers.unshift(`partial run: only ${run.selected.join(', ') || 'no requirement'} selected`);
+  // Full means nothing of the suite was left out; a requirement without any test is then a
+  // blocker of its own ("no test carries this tag"), not a narrower selection.
+  const scope = run.excluded?.length ? 'partial' : 'full';
+  // In a partial run the requirements it did not select are said once, in the "partial run" line.
+  const blockers = requirements
+    .filter((r) => r.verdict !== 'passed' && (scope === 'full' || r.selected))
+    .map((r) => `${r.id} ${r.verdict}: ${r.reason}`);
+  if (run.excluded?.length) blockers.unshift(`filtered run: ${run.excluded.join('; ')}`);
+  if (scope === 'partial' && !allSelected) blockers.unshift(`partial run: only ${run.selected.join(', ') || 'no requirement'} selected`);
   for (const e of [...(run.errors ?? [])].reverse()) blockers.unshift(`error outside the tests: ${e}`);
   return {
     schemaVersion: 1,
@@ -272,7 +288,7 @@ export function summarize(tests: readonly TestRecord[], run: RunInfo, now: Date 
     requirements,
     fingerprint: fingerprint(tests),
     otherFigures: tests
-      .filter((t) => requirementsOf(t.tags).length === 0)
+      .filter((t) => t.inRun !== false && requirementsOf(t.tags).length === 0)
       .flatMap((t) => figuresOf(t).map((f) => ({ ...f, test: t.title }))),
     unknownRequirementTags: tests.flatMap((t) =>
       t.tags.filter((tag) => REQUIREMENT_TAG.test(tag) && !REQUIREMENT_IDS.includes(tag.slice(1) as RequirementId)).map((tag) => ({ tag, test: t.title })),

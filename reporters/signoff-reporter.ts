@@ -3,6 +3,10 @@
  * per requirement OBS-01 … OBS-08 passed / failed / not run, its tests, durations and key
  * figures, and the versions of the stack the run was made against.
  *
+ * The selection is the suite Playwright resolved (`onBegin`), whatever filtered it; the
+ * reporter hands it to the workers before they start (`SELECTION_ENV`), and compares the run
+ * with the suite's full test list to call a run full or partial.
+ *
  * List it after the `html` reporter: the HTML reporter empties its folder when it writes.
  * A full run that Playwright calls passed but in which a requirement ran no test is turned
  * into a failed run, because it cannot sign the phase off (`failIncompleteRun: false` to keep
@@ -13,7 +17,8 @@ import { dirname, join, relative, resolve } from 'node:path';
 import { stripVTControlCharacters } from 'node:util';
 import type { FullConfig, FullResult, Reporter, Suite, TestCase, TestError } from '@playwright/test/reporter';
 import { redact } from '../fixtures/core/redact.ts';
-import { cliGrepFromArgv, selectedRequirements, type RequirementId } from '../fixtures/core/requirements.ts';
+import { requirementsOfTests, SELECTION_ENV, selectionToEnv } from '../fixtures/core/requirements.ts';
+import { listFullSuite, titleOf, type FullSuiteListing, type InventoryTest } from './inventory.ts';
 import { renderMarkdown } from './signoff-markdown.ts';
 import { summarize, type SignoffSummary, type TestRecord } from './signoff-model.ts';
 
@@ -22,6 +27,12 @@ export interface SignoffReporterOptions {
   outputFolder?: string;
   /** Turn a passed full run that cannot be signed off into a failed one. Default true. */
   failIncompleteRun?: boolean;
+  /**
+   * Compare the run with the suite's full test list (`playwright test --list` in a child
+   * process, beside the run) to find tests a filter left out. Default true; without it a run
+   * is never called full.
+   */
+  listFullSuite?: boolean;
 }
 
 /** expect() messages carry ANSI colours, which do not belong in a markdown table. */
@@ -38,8 +49,7 @@ export function toRecord(test: TestCase, rootDir?: string): TestRecord {
   }
   const error = last?.errors[0]?.message ?? last?.error?.message;
   const record: TestRecord = {
-    // titlePath is [root, project, file, ...describes, title]: keep what a reader calls the test.
-    title: test.titlePath().slice(3).filter(Boolean).join(' › ') || test.title,
+    title: titleOf(test),
     project: test.parent.project()?.name ?? '',
     location: `${rootDir ? relative(rootDir, test.location.file) : test.location.file}:${test.location.line}`,
     tags: test.tags,
@@ -60,49 +70,53 @@ const regexSource = (r: RegExp | RegExp[] | null | undefined): string | undefine
 };
 
 /**
- * What this run selects. FullConfig.grep holds only the config file's grep; the CLI's
- * `--grep`/`--grep-invert` filter separately, so they are read from the runner's argv
- * (or OBS_GREP, which playwright.config.ts sets from it). Both filters apply.
+ * What left tests of the suite out of this run, for the sign-off: the tests of the full list
+ * (`inventory`) that the run does not hold, by requirement, and a grep in the config file,
+ * which filters the full list as well and so must be named on its own. Tests a filter removed
+ * never reach a reporter; only the comparison with the full list shows them.
  */
-export function runSelection(config: Pick<FullConfig, 'grep' | 'grepInvert'> | undefined, argv: string[], env: NodeJS.ProcessEnv): {
-  selected: RequirementId[];
-  grep?: string;
-  grepInvert?: string;
-} {
-  const cli = cliGrepFromArgv(argv);
-  const grep = cli.grep ?? (env.OBS_GREP || undefined);
-  const grepInvert = cli.grepInvert ?? (env.OBS_GREP_INVERT || undefined);
-  const byConfig = selectedRequirements(config?.grep, config?.grepInvert);
-  const byCli = selectedRequirements(grep ? new RegExp(grep) : undefined, grepInvert ? new RegExp(grepInvert) : undefined);
-  const shownGrep = [regexSource(config?.grep), grep].filter(Boolean).join(' ');
-  const shownInvert = [regexSource(config?.grepInvert), grepInvert].filter(Boolean).join(' ');
-  return {
-    selected: byConfig.filter((id) => byCli.includes(id)),
-    ...(shownGrep ? { grep: shownGrep } : {}),
-    ...(shownInvert ? { grepInvert: shownInvert } : {}),
-  };
+export function excludedBy(
+  config: Pick<FullConfig, 'grep' | 'grepInvert'> | undefined,
+  inventory: { tests: InventoryTest[] } | { error: string } | undefined,
+  runIds: ReadonlySet<string>,
+): { excluded: string[]; leftOut: InventoryTest[] } {
+  const excluded: string[] = [];
+  const grep = regexSource(config?.grep);
+  const grepInvert = regexSource(config?.grepInvert);
+  if (grep) excluded.push(`grep in the config: ${grep}`);
+  if (grepInvert) excluded.push(`grep-invert in the config: ${grepInvert}`);
+  if (!inventory) return { excluded, leftOut: [] };
+  if ('error' in inventory) {
+    excluded.push(`the suite's full test list could not be read, so tests left out cannot be ruled out (${inventory.error})`);
+    return { excluded, leftOut: [] };
+  }
+  const leftOut = inventory.tests.filter((t) => !runIds.has(t.id));
+  if (leftOut.length) {
+    const byRequirement = new Map<string, number>();
+    for (const t of leftOut) {
+      const ids = requirementsOfTests([t]);
+      const key = ids.length ? ids.join('+') : 'untagged (preflight, setup, teardown)';
+      byRequirement.set(key, (byRequirement.get(key) ?? 0) + 1);
+    }
+    const parts = [...byRequirement].map(([k, n]) => `${k}: ${n}`).join(', ');
+    excluded.push(`${leftOut.length} of the suite's ${inventory.tests.length} tests left out of this run (${parts})`);
+  }
+  return { excluded, leftOut };
 }
 
-/**
- * Filters that leave tests out of this run: a grep, a grep-invert (`--grep-invert @ui` drops
- * the browser tests of OBS-02, -05 and -07 without deselecting any requirement) and projects
- * of the config that did not run (`--project api`). Tests a filter removed never reach the
- * reporter, so only the filter itself can say the run is not a full sign-off.
- */
-export function excludedBy(selection: { grep?: string; grepInvert?: string }, config: Pick<FullConfig, 'projects'> | undefined, suite: Pick<Suite, 'suites'> | undefined): string[] {
-  const out: string[] = [];
-  if (selection.grep) out.push(`--grep ${selection.grep}`);
-  if (selection.grepInvert) out.push(`--grep-invert ${selection.grepInvert}`);
-  const ran = new Set((suite?.suites ?? []).map((s) => s.project()?.name));
-  const notRun = (config?.projects ?? []).map((p) => p.name).filter((name) => !ran.has(name));
-  if (suite && notRun.length) out.push(`project${notRun.length === 1 ? '' : 's'} not in the run: ${notRun.join(', ')}`);
-  return out;
+/** The command line as a reader would type it: `playwright test …`, secrets redacted. */
+export function commandOf(argv: readonly string[]): string | undefined {
+  const at = argv.findIndex((a) => /(^|[/\\])(playwright|cli\.js)$/.test(a));
+  const words = at >= 0 ? ['playwright', ...argv.slice(at + 1)] : argv.slice(1);
+  if (!words.length) return undefined;
+  return redact(words.map((w) => (/^[\w@./:=,+-]+$/.test(w) ? w : `'${w.replace(/'/g, "'\\''")}'`)).join(' '));
 }
 
 export default class SignoffReporter implements Reporter {
   private readonly options: SignoffReporterOptions;
   private config: FullConfig | undefined;
   private suite: Suite | undefined;
+  private listing: FullSuiteListing | undefined;
   private readonly errors: string[] = [];
   /** The last summary written, for whoever drives the reporter in-process (self-tests). */
   summary: SignoffSummary | undefined;
@@ -116,9 +130,17 @@ export default class SignoffReporter implements Reporter {
     return false;
   }
 
+  /**
+   * Playwright calls this with the suite it resolved, after every filter and before any worker
+   * starts. The requirements of those tests are this run's selection: workers inherit the
+   * runner's environment, so preflight and setup read it from `SELECTION_ENV`.
+   */
   onBegin(config: FullConfig, suite: Suite): void {
     this.config = config;
     this.suite = suite;
+    process.env[SELECTION_ENV] = selectionToEnv(requirementsOfTests(suite.allTests()));
+    if (isListing() || this.options.listFullSuite === false) return;
+    this.listing = listFullSuite(config);
   }
 
   /** A spec that does not load leaves no test behind: without this the page would only say "no test". */
@@ -127,27 +149,33 @@ export default class SignoffReporter implements Reporter {
     this.errors.push(redact(firstLine(error.message ?? error.value ?? 'unknown error')) + where);
   }
 
-  onEnd(result: FullResult): Promise<{ status: FullResult['status'] } | undefined> {
-    return Promise.resolve(this.finish(result));
+  async onEnd(result: FullResult): Promise<{ status: FullResult['status'] } | undefined> {
+    // `--list` runs nothing: there is nothing to sign off, and listing must not fail.
+    if (isListing()) return undefined;
+    // An interrupted run is not signed off whatever the list says: do not keep the user waiting for it.
+    if (result.status === 'interrupted') this.listing?.cancel();
+    const inventory = await this.listing?.result;
+    return this.finish(result, inventory);
   }
 
-  private finish(result: FullResult): { status: FullResult['status'] } | undefined {
-    // `--list` runs nothing: there is nothing to sign off, and listing must not fail.
-    if (process.argv.includes('--list')) return undefined;
+  private finish(result: FullResult, inventory: { tests: InventoryTest[] } | { error: string } | undefined): { status: FullResult['status'] } | undefined {
     const config = this.config;
     const tests = this.suite?.allTests() ?? [];
-    const selection = runSelection(config, process.argv, process.env);
-    const excluded = excludedBy(selection, config, this.suite);
+    const listed = inventory ?? { error: 'the reporter was configured not to list it (listFullSuite: false)' };
+    const { excluded, leftOut } = excludedBy(config, listed, new Set(tests.map((t) => t.id)));
+    const command = commandOf(config?.argv ?? process.argv);
     const run = {
       status: result.status,
       startTime: result.startTime.toISOString(),
       durationMs: result.duration,
-      ...selection,
+      selected: requirementsOfTests(tests),
+      ...(command ? { command } : {}),
       ...(process.env.OBS_RUN_ID ? { runId: process.env.OBS_RUN_ID } : {}),
       ...(this.errors.length ? { errors: [...this.errors] } : {}),
       ...(excluded.length ? { excluded } : {}),
     };
-    const summary = summarize(tests.map((t) => toRecord(t, config?.rootDir)), run);
+    const records = [...tests.map((t) => toRecord(t, config?.rootDir)), ...leftOut.map(leftOutRecord)];
+    const summary = summarize(records, run);
     this.summary = summary;
 
     const base = config?.configFile ? dirname(config.configFile) : process.cwd();
@@ -168,4 +196,14 @@ export default class SignoffReporter implements Reporter {
     }
     return undefined;
   }
+}
+
+/** `playwright test --list` also calls reporters; it runs nothing and has nothing to sign off. */
+function isListing(): boolean {
+  return process.argv.includes('--list');
+}
+
+/** A test of the suite this run did not include, as the sign-off lists it. */
+function leftOutRecord(t: InventoryTest): TestRecord {
+  return { title: t.title, project: t.project, location: t.location, tags: t.tags, status: undefined, outcome: 'skipped', durationMs: 0, retries: 0, annotations: [], inRun: false };
 }

@@ -1,19 +1,19 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { loadConfig } from '../fixtures/core/config.ts';
-import { cliGrepFromArgv, needsOf, selectedRequirements } from '../fixtures/core/requirements.ts';
+import { needsOf, requirementsOfTests, selectionOfThisRun, SELECTION_ENV } from '../fixtures/core/requirements.ts';
 
 describe('requirement selection', () => {
-  it('selects exactly one requirement with a word-bounded tag', () => {
-    assert.deepEqual(selectedRequirements(/@OBS-05\b/, undefined), ['OBS-05']);
-    assert.deepEqual(selectedRequirements(/@OBS-0[13]\b/, undefined), ['OBS-01', 'OBS-03']);
-    assert.equal(selectedRequirements(undefined, undefined).length, 8);
-    assert.deepEqual(selectedRequirements(undefined, /@OBS-0[2-8]/), ['OBS-01']);
+  it('the requirements of a set of tests are their @OBS-0N tags, in requirement order', () => {
+    assert.deepEqual(requirementsOfTests([{ tags: ['@OBS-07'] }, { tags: ['@OBS-07', '@ui'] }, { tags: ['@OBS-03'] }, { tags: [] }]), ['OBS-03', 'OBS-07']);
+    assert.deepEqual(requirementsOfTests([{ tags: ['@OBS-9', '@obs-01'] }]), []);
   });
 
-  it('reads --grep and --grep-invert in both spellings', () => {
-    assert.deepEqual(cliGrepFromArgv(['node', 'pw', 'test', '--grep', '@OBS-05\\b', '--grep-invert=@ui']), { grep: '@OBS-05\\b', grepInvert: '@ui' });
-    assert.deepEqual(cliGrepFromArgv(['test', '-g', 'x']), { grep: 'x' });
+  it('reads the selection the sign-off reporter handed to the workers; without it every requirement counts', () => {
+    assert.deepEqual(selectionOfThisRun({ [SELECTION_ENV]: 'OBS-07' }), { requirements: ['OBS-07'], known: true });
+    assert.deepEqual(selectionOfThisRun({ [SELECTION_ENV]: '' }), { requirements: [], known: true });
+    assert.deepEqual(selectionOfThisRun({}).known, false);
+    assert.equal(selectionOfThisRun({}).requirements.length, 8);
   });
 
   it('needs no Kubernetes for URL-only requirements', () => {

@@ -64,7 +64,9 @@ void describe('sign-off model (synthetic records)', () => {
   });
 
   void it('a partial run (--grep) is never a sign-off, and names what it selected', () => {
-    const s = summarize(allPassing().filter((t) => t.tags.includes('@OBS-05')), { ...full, selected: ['OBS-05'], grep: '/@OBS-05\\b/' });
+    // The tests a filter left out come from the suite's full list, marked inRun: false.
+    const tests = allPassing().map((t) => (t.tags.includes('@OBS-05') ? t : { ...t, status: undefined, outcome: 'skipped' as const, inRun: false }));
+    const s = summarize(tests, { ...full, selected: ['OBS-05'], excluded: ['7 of the suite\'s 8 tests left out of this run'] });
     assert.equal(s.run.scope, 'partial');
     assert.equal(verdictOf(s, 'OBS-05'), 'passed');
     assert.equal(s.signedOff, false);
@@ -87,11 +89,15 @@ void describe('sign-off model (synthetic records)', () => {
     assert.deepEqual(s.blockers.map((b) => b.slice(0, 14)), ['OBS-06 not run']);
   });
 
-  void it('a run filtered without deselecting a requirement (--grep-invert @ui) is partial, never a sign-off', () => {
-    const s = summarize(allPassing(), { ...full, grepInvert: '@ui', excluded: ['--grep-invert @ui'] });
+  void it('a run filtered without deselecting a requirement (--grep-invert @ui) is partial, never a sign-off; the requirement that lost a test is not run', () => {
+    const tests = [...allPassing(), rec('login page renders', ['@OBS-07', '@ui'], undefined, { inRun: false, project: 'ui' })];
+    const s = summarize(tests, { ...full, excluded: ["1 of the suite's 9 tests left out of this run (OBS-07: 1)"] });
     assert.equal(s.run.scope, 'partial');
     assert.equal(s.signedOff, false);
-    assert.match(s.blockers[0] ?? '', /^filtered run: --grep-invert @ui/);
+    assert.match(s.blockers[0] ?? '', /^filtered run: 1 of the suite's 9 tests left out/);
+    assert.equal(verdictOf(s, 'OBS-07'), 'not run');
+    assert.match(s.requirements.find((r) => r.id === 'OBS-07')?.reason ?? '', /1 was left out of this run/);
+    assert.equal(s.requirements.find((r) => r.id === 'OBS-07')?.tests[1]?.status, 'left out');
   });
 
   void it('timed out and interrupted tests fail their requirement; flaky and test.fail() pass; never started is not run', () => {

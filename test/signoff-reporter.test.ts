@@ -99,11 +99,14 @@ void describe('sign-off reporter (real playwright runs, synthetic specs)', () =>
     assert.equal(verdict(partial.summary, 'OBS-01'), 'passed');
     assert.equal(partial.summary.signedOff, false);
 
-    // Every requirement selected, but a filter may have dropped tests (as --grep-invert @ui drops the browser tests).
-    const filtered = run('grep-invert', ['--grep-invert', '@not-a-tag'], { ALL_PASS: '1' });
+    // A filter that drops a test without deselecting its requirement (as --grep-invert @ui drops
+    // the browser tests) is found by comparing with the suite's full list; one that drops nothing is no filter.
+    const filtered = run('grep-invert', ['--grep-invert', 'taskplanner target|preflight records'], { ALL_PASS: '1' });
     assert.equal(filtered.summary.run.scope, 'partial');
-    assert.deepEqual(filtered.summary.run.excluded, ['--grep-invert @not-a-tag']);
-    assert.match(filtered.summary.blockers.join('\n'), /filtered run: --grep-invert @not-a-tag/);
+    assert.deepEqual(filtered.summary.run.excluded, ["2 of the suite's 5 tests left out of this run (untagged (preflight, setup, teardown): 1, OBS-01: 1)"]);
+    assert.match(filtered.summary.blockers.join('\n'), /filtered run: 2 of the suite's 5 tests left out/);
     assert.equal(filtered.status, 0, filtered.out);
+    const nothingDropped = run('grep-invert-nothing', ['--grep-invert', '@not-a-tag'], { ALL_PASS: '1' });
+    assert.equal(nothingDropped.summary.run.excluded, undefined);
   });
 });
