@@ -13,7 +13,7 @@ import type * as k8s from '@kubernetes/client-node';
 import { parse, parseAllDocuments } from 'yaml';
 import { selectorMatches } from '../fixtures/kube/selectors.ts';
 import { formatProblem, loadManifestFile, MANIFESTS_DIR, modelModule, REPO_ROOT, substitute, validateObjects } from '../fixtures/kube/manifests.ts';
-import { prometheusSelects, serviceMonitorSelectsService, type ServiceMonitor } from '../fixtures/prometheus/service-monitor.ts';
+import { asServiceMonitor, prometheusSelects, serviceMonitorSelectsService } from '../fixtures/prometheus/service-monitor.ts';
 
 /** YAML files under manifests/ whose documents are Kubernetes objects (Helm values files are not). */
 async function manifestFiles(): Promise<string[]> {
@@ -79,7 +79,7 @@ describe('manifests', () => {
 describe('TaskPlanner manifests fit together and fit the chart', () => {
   test("Deployment pods ↔ Service selector ↔ ServiceMonitor selector and port; the chart's Prometheus selects ServiceMonitor and rules", async () => {
     const [deployment, svc] = (await loadManifestFile('manifests/taskplanner/deployment.yaml')) as [k8s.V1Deployment, k8s.V1Service];
-    const [sm] = (await loadManifestFile('manifests/taskplanner/servicemonitor.yaml')) as unknown as [ServiceMonitor];
+    const sm = asServiceMonitor((await loadManifestFile('manifests/taskplanner/servicemonitor.yaml'))[0], 'manifests/taskplanner/servicemonitor.yaml');
     const [rule] = await loadManifestFile('manifests/taskplanner/prometheusrule.yaml');
     const container = deployment.spec?.template.spec?.containers[0];
     assert.equal(container?.name, 'taskplanner');
@@ -96,6 +96,8 @@ describe('TaskPlanner manifests fit together and fit the chart', () => {
     };
     assert.equal(values.prometheus.prometheusSpec.serviceMonitorSelectorNilUsesHelmValues, true);
     const chartPrometheus = {
+      apiVersion: 'monitoring.coreos.com/v1' as const,
+      kind: 'Prometheus' as const,
       metadata: { name: 'kube-prometheus-stack-prometheus', namespace: 'monitoring' },
       spec: {
         serviceMonitorSelector: { matchLabels: { release: 'kube-prometheus-stack' } },

@@ -53,6 +53,8 @@ describe('label selectors', () => {
 });
 
 const sm: ServiceMonitor = {
+  apiVersion: 'monitoring.coreos.com/v1',
+  kind: 'ServiceMonitor',
   metadata: { name: 'taskplanner', namespace: 'default', labels: { release: 'kube-prometheus-stack', 'app.kubernetes.io/name': 'taskplanner' } },
   spec: {
     selector: { matchLabels: { 'app.kubernetes.io/name': 'taskplanner' } },
@@ -61,7 +63,7 @@ const sm: ServiceMonitor = {
   },
 };
 
-const prom = (spec: PrometheusResource['spec']): PrometheusResource => ({ metadata: { name: 'kube-prometheus-stack-prometheus', namespace: 'monitoring' }, spec });
+const prom = (spec: PrometheusResource['spec']): PrometheusResource => ({ apiVersion: 'monitoring.coreos.com/v1', kind: 'Prometheus', metadata: { name: 'kube-prometheus-stack-prometheus', namespace: 'monitoring' }, spec });
 
 describe('Prometheus selects the ServiceMonitor (serviceMonitorSelector, serviceMonitorNamespaceSelector)', () => {
   const nsLabels = { 'kubernetes.io/metadata.name': 'default' };
