@@ -21,6 +21,7 @@
  */
 import { parse } from 'yaml';
 import { http } from '../../fixtures/core/http.ts';
+import { escapeRegex } from '../../fixtures/core/regex.ts';
 import type { ChartPin } from './charts.ts';
 
 /** The fields of one released chart version the check reports (Helm's `ChartVersion`). */
@@ -55,7 +56,6 @@ export class IndexFormatError extends Error {
   }
 }
 
-const escapeRegExp = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 const unquote = (s: string): string => s.replace(/^(["'])(.*)\1$/, '$2');
 /** A scalar from a parsed index as text; undefined for anything else. */
 const scalar = (v: unknown): string | undefined =>
@@ -79,7 +79,7 @@ export function lookUpChartVersion(indexText: string, chart: string, version: st
 /** The fast path; undefined when the text does not have the layout it relies on. */
 function scanIndex(text: string, chart: string, version: string): ChartLookup | undefined {
   // yaml.Marshal quotes a key only when it would read as something else (`"on":`).
-  const name = escapeRegExp(chart);
+  const name = escapeRegex(chart);
   const header = new RegExp(`^ {2}(?:${name}|"${name}"|'${name}'):[ \\t]*\\r?$`, 'm').exec(text);
   if (!header) {
     const charts = [...text.matchAll(/^ {2}([^\s#:-][^:\n]*):[ \t]*\r?$/gm)].map((m) => m[1] ?? '').slice(0, 20);
