@@ -144,4 +144,20 @@ describe('OBS-01 ScrapeCheck against a real Prometheus and replayed Kubernetes',
     await prom.reload({ scrapeConfigs: [] });
     await assert.rejects(scrape.waitForTaskPlannerUp(sm, 3_000), /Broken link: selector match — .*release=prometheus-community/);
   });
+
+  it('a ServiceMonitor port name the Service does not have: the headline names the port-name mismatch, not missing endpoints', async (t) => {
+    // Replayed: the Service names its port "http" and has a ready endpoint on it; the ServiceMonitor asks for "http-metrics".
+    const { scrape, kube } = await check(kubeRoutes({ matchLabels: { release: 'kube-prometheus-stack' } }));
+    t.after(() => kube.close());
+    const renamed: ServiceMonitor = { ...sm, spec: { ...sm.spec, endpoints: sm.spec.endpoints.map((e) => ({ ...e, port: 'http-metrics' })) } };
+    await prom.reload({ scrapeConfigs: [] });
+    await assert.rejects(scrape.waitForTaskPlannerUp(renamed, 3_000), (err: unknown) => {
+      assert.ok(err instanceof Error);
+      const headline = err.message.split('\n')[0] ?? '';
+      assert.match(headline, /Broken link: Service endpoints — port-name mismatch: ServiceMonitor default\/taskplanner scrapes port "http-metrics" but Service default\/taskplanner names its ports "http"/);
+      assert.match(headline, /1 ready endpoint\(s\) on "http"/);
+      assert.doesNotMatch(headline, /no endpoint on port/);
+      return true;
+    });
+  });
 });
