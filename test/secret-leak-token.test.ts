@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import { leaksOf, runAgainstHostileGrafana, runTexts, type LeakRun } from './support/leak-check.ts';
+import { BASE64_ECHO, leaksOf, runAgainstHostileGrafana, runTexts, type LeakRun } from './support/leak-check.ts';
 
 const SENTINEL = `glsa_Sentinel${randomUUID().replace(/-/g, '')}`;
 const FORMS = {
@@ -35,6 +35,7 @@ void describe('a Playwright run with a sentinel Grafana token against a hostile 
     const all = await runTexts(run);
     assert.ok(all.some((t) => t.where.endsWith('index.html')), 'no HTML report was written');
     assert.ok(all.some((t) => t.text.includes('proxy trace: authorization')), 'the echoed header never reached the report, so redaction was not exercised');
+    assert.ok(all.some((t) => t.text.includes(`${BASE64_ECHO} [REDACTED]`)), 'the base64-only echo never reached the report redacted, so the base64 form was not exercised');
   });
 
   void it('holds the sentinel nowhere: not raw, URL-encoded or base64, not in stdout/stderr', async () => {

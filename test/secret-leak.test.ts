@@ -13,7 +13,7 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import { leaksOf, runAgainstHostileGrafana, runTexts, type LeakRun } from './support/leak-check.ts';
+import { BASE64_ECHO, leaksOf, runAgainstHostileGrafana, runTexts, type LeakRun } from './support/leak-check.ts';
 
 const USER = 'admin';
 const SENTINEL = `Sentinel-${randomUUID().replace(/-/g, '')}`;
@@ -45,6 +45,7 @@ void describe('a Playwright run with a sentinel Grafana password against a hosti
     assert.ok(all.some((t) => t.where.endsWith('index.html')), 'no HTML report was written');
     assert.ok(all.some((t) => /trace\.zip!/.test(t.where)), 'no trace was written (traces are where a leak would hide)');
     assert.ok(all.some((t) => t.text.includes('proxy trace: authorization')), 'the echoed header never reached the report, so redaction was not exercised');
+    assert.ok(all.some((t) => t.text.includes(`${BASE64_ECHO} [REDACTED]`)), 'the base64-only echo never reached the report redacted, so the base64 form was not exercised');
   });
 
   void it('holds the sentinel nowhere: not raw, URL-encoded, base64 or as the Basic header, not in stdout/stderr', async () => {

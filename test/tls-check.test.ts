@@ -112,6 +112,19 @@ void describe('checkTls against local HTTPS servers with certificates made in th
     assert.equal((await checkTls(urls.soon, { minDays: 3, extraCa: [caPem] })).verdict, 'ok');
   });
 
+  void test('days left at CERT_MIN_DAYS pass; one day fewer is expiring soon; one day more passes', async () => {
+    const validTo = Date.parse((await checkTls(urls.valid, { minDays: 14, extraCa: [caPem] })).chain[0]?.validTo ?? '');
+    assert.ok(Number.isFinite(validTo), 'the leaf has an end date');
+    const verdictWith = async (daysLeft: number) => {
+      const r = await checkTls(urls.valid, { minDays: 14, extraCa: [caPem], now: new Date(validTo - daysLeft * DAY) });
+      assert.equal(r.daysLeft, daysLeft);
+      return r.verdict;
+    };
+    assert.equal(await verdictWith(14), 'ok');
+    assert.equal(await verdictWith(13), 'expiring-soon');
+    assert.equal(await verdictWith(15), 'ok');
+  });
+
   void test('a certificate for another host name is reported as a host name mismatch, with the names it has', async () => {
     const r = await checkTls(urls.wrongHost, { minDays: 14, extraCa: [caPem] });
     assert.equal(r.verdict, 'hostname-mismatch');

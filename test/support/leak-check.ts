@@ -6,12 +6,13 @@
  * --grep "@OBS-02\\b"` run against it, and a scan of everything the run left behind: files, zip
  * entries (traces) and the zip the HTML report embeds as base64.
  */
-import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { inflateRawSync } from 'node:zlib';
+import { describeOutput, runPlaywright, type ChildResult } from './child.ts';
 import { startReplayServer, type RecordedRequest, type ReplayServer } from './replay-server.ts';
 
 /** Entries of a zip file (stored or deflated), read from its central directory. */
@@ -68,6 +69,19 @@ function echo(req: RecordedRequest): string {
   return `proxy trace: authorization: ${auth} (decoded ${decoded}), password=${decoded.split(':')[1] ?? ''}`;
 }
 
+/** The marker before the base64-only echo: what follows it in a report must be `[REDACTED]`. */
+export const BASE64_ECHO = 'credential echoed as base64:';
+
+/**
+ * An echo of the credential in base64 alone, nothing raw beside it: redaction that forgot the
+ * base64 form would leak here and nowhere else.
+ */
+function echoBase64Only(req: RecordedRequest): string {
+  const auth = String(req.headers.authorization ?? '');
+  const credential = auth.startsWith('Basic ') ? (Buffer.from(auth.slice(6), 'base64').toString('utf8').split(':')[1] ?? '') : auth.replace(/^Bearer /, '');
+  return `${BASE64_ECHO} ${Buffer.from(credential).toString('base64')}`;
+}
+
 /** Every sentinel form found in the run's report, test results and output. */
 export async function leaksOf(run: LeakRun, forms: Record<string, string>): Promise<string[]> {
   const all = [...(await runTexts(run)), { where: 'stdout', text: run.result.stdout }, { where: 'stderr', text: run.result.stderr }];
@@ -75,13 +89,16 @@ export async function leaksOf(run: LeakRun, forms: Record<string, string>): Prom
 }
 
 export async function runTexts(run: LeakRun): Promise<Array<{ where: string; text: string }>> {
+  for (const dir of ['playwright-report', 'test-results']) {
+    if (!existsSync(join(run.work, dir))) throw new Error(`the Playwright run left no ${dir}/ (exit ${run.result.code ?? run.result.signal})\n${describeOutput(run.result)}`);
+  }
   return [...(await texts(join(run.work, 'playwright-report'))), ...(await texts(join(run.work, 'test-results')))];
 }
 
 export interface LeakRun {
   grafana: ReplayServer;
   work: string;
-  result: { code: number; stdout: string; stderr: string };
+  result: ChildResult;
   close(): Promise<void>;
 }
 
@@ -108,7 +125,7 @@ export async function runAgainstHostileGrafana(sentinel: string, credentials: Re
     },
     'GET /api/datasources/uid/prometheus/health': health,
     'GET /api/datasources/uid/alertmanager/health': health,
-    'GET /api/datasources/uid/loki/health': health,
+    'GET /api/datasources/uid/loki/health': (req) => ({ status: 500, body: { status: 'ERROR', message: echoBase64Only(req) } }),
     // The chart dashboards OBS-02 opens (uids from fixtures/grafana/dashboards.ts KEY_DASHBOARDS).
     'GET /api/dashboards/uid/efa86fd1d0c121a26444b636a3f509a8': (req) => ({ status: 500, headers: { 'content-type': 'text/plain' }, body: echo(req) }),
     'GET /api/dashboards/uid/7d57716318ee0dddbac5a7f451fb7753': (req) => ({ status: 500, headers: { 'content-type': 'text/plain' }, body: echo(req) }),
@@ -122,13 +139,11 @@ export async function runAgainstHostileGrafana(sentinel: string, credentials: Re
     CI: '',
   };
   for (const k of ['GRAFANA_USER', 'GRAFANA_PASSWORD', 'GRAFANA_TOKEN', 'OBS_GREP', 'OBS_GREP_INVERT', 'OBS_RUN_ID']) if (!(k in credentials)) delete env[k];
-  const result = await new Promise<LeakRun['result']>((resolve) => {
-    execFile(
-      'npx',
-      ['playwright', 'test', '--grep', '@OBS-02\\b', '--output', join(work, 'test-results'), '--timeout', '30000', ...extraArgs],
-      { env, timeout: 80_000, maxBuffer: 20 * 1024 * 1024 },
-      (err, stdout, stderr) => resolve({ code: typeof err?.code === 'number' ? err.code : err ? 1 : 0, stdout, stderr }),
-    );
+  // Playwright's per-test limit is generous: a UI test that times out on a loaded machine would end
+  // before the hostile dashboard echo was requested, and the check would prove less than it says.
+  const result = await runPlaywright(['--grep', '@OBS-02\\b', '--output', join(work, 'test-results'), '--timeout', '180000', ...extraArgs], { env }).catch(async (err: unknown) => {
+    await grafana.close();
+    throw err;
   });
   return {
     grafana,

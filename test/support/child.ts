@@ -1,0 +1,163 @@
+/**
+ * The one way self-tests run a child process (Playwright, promtool, openssl, a script).
+ *
+ * A child gets a generous limit, never a tight one: the limit exists only so that a hung child
+ * cannot hang `npm test`, and how long a child took decides nothing (speed is measured by
+ * `npm run bench:fail-fast`). When the limit is reached the child's whole process group is
+ * killed (Playwright's workers and browsers with it) and the call throws `ChildTimedOut`,
+ * whose message says "timed out after N s" and carries what the child printed, so the failing
+ * test shows the cause instead of a later symptom such as a missing report directory.
+ * A non-zero exit is not an error here: callers assert on `code` themselves.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const PLAYWRIGHT_CLI = join(ROOT, 'node_modules/@playwright/test/cli.js');
+
+/** Default limit for one child, in milliseconds: ten minutes, far above any normal run on a loaded 2-core machine. */
+export const CHILD_LIMIT_MS = 600_000;
+
+export interface ChildOptions {
+  cwd?: string;
+  /** The child's whole environment (default: this process's). */
+  env?: NodeJS.ProcessEnv;
+  /** Written to the child's stdin, which is then closed. */
+  input?: string;
+  /** Kill the child after this many milliseconds (default `CHILD_LIMIT_MS`). */
+  limitMs?: number;
+}
+
+export interface ChildResult {
+  /** Exit code; null when a signal ended the child. */
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** A child that was still running at its limit and was killed; the message holds its output. */
+export class ChildTimedOut extends Error {
+  readonly result: ChildResult;
+  constructor(what: string, limitMs: number, result: ChildResult) {
+    super(`${what} timed out after ${Math.round(limitMs / 1000)} s and was killed.\n${describeOutput(result)}`);
+    this.name = 'ChildTimedOut';
+    this.result = result;
+  }
+}
+
+/** The end of what a child printed, for an assertion message (the last `chars` characters of each stream). */
+export function describeOutput(r: Pick<ChildResult, 'stdout' | 'stderr'>, chars = 6_000): string {
+  const tail = (s: string) => (s.length > chars ? `…${s.slice(-chars)}` : s) || '(nothing)';
+  return `--- stdout ---\n${tail(r.stdout)}\n--- stderr ---\n${tail(r.stderr)}`;
+}
+
+const live = new Set<ChildProcess>();
+// A child runs in its own process group (so that its own children die with it); the group must
+// not outlive this test file when the runner ends it early.
+process.once('exit', () => {
+  for (const child of live) killGroup(child);
+});
+
+function killGroup(child: ChildProcess): void {
+  try {
+    if (child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');
+  } catch {
+    child.kill('SIGKILL');
+  }
+}
+
+/**
+ * Runs `command args` to its end and returns its exit status and output. Throws `ChildTimedOut`
+ * when it runs past `limitMs`, and an Error naming the command when it cannot be started
+ * (for instance ENOENT: the program is not installed).
+ */
+export function runChild(command: string, args: string[], options: ChildOptions = {}): Promise<ChildResult> {
+  const limitMs = options.limitMs ?? CHILD_LIMIT_MS;
+  const what = `${command} ${args.join(' ')}`.slice(0, 300);
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { cwd: options.cwd, env: options.env ?? process.env, stdio: ['pipe', 'pipe', 'pipe'], detached: true });
+    live.add(child);
+    let stdout = '';
+    let stderr = '';
+    let timedOut = false;
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    // EPIPE when a child exits without reading its input is the child's business, not ours.
+    child.stdin.on('error', () => undefined);
+    child.stdin.end(options.input ?? '');
+    const timer = setTimeout(() => {
+      timedOut = true;
+      killGroup(child);
+    }, limitMs);
+    child.once('error', (err: NodeJS.ErrnoException) => {
+      clearTimeout(timer);
+      live.delete(child);
+      reject(new Error(`could not start ${what}: ${err.code ?? ''} ${err.message}`, { cause: err }));
+    });
+    child.once('close', (code, signal) => {
+      clearTimeout(timer);
+      live.delete(child);
+      const result = { code, signal, stdout, stderr };
+      if (timedOut) reject(new ChildTimedOut(what, limitMs, result));
+      else resolve(result);
+    });
+  });
+}
+
+/** Like `runChild`, but a non-zero exit throws with the command and its output. */
+export async function runChildOk(command: string, args: string[], options: ChildOptions = {}): Promise<ChildResult> {
+  const result = await runChild(command, args, options);
+  if (result.code !== 0) throw new Error(`${command} ${args.join(' ')} exited with ${result.signal ?? result.code}\n${describeOutput(result)}`);
+  return result;
+}
+
+/** The parts of Playwright's JSON report the self-tests read. */
+export interface PlaywrightJsonReport {
+  stats: { expected: number; unexpected: number; skipped: number; flaky: number };
+  suites: PlaywrightJsonSuite[];
+  errors: { message?: string }[];
+}
+export interface PlaywrightJsonSuite {
+  title: string;
+  specs: PlaywrightJsonSpec[];
+  suites?: PlaywrightJsonSuite[];
+}
+export interface PlaywrightJsonSpec {
+  title: string;
+  /** Without the leading "@". */
+  tags: string[];
+  ok: boolean;
+  tests: { projectName: string; status: string; results: { status: string; duration: number; error?: { message?: string } }[] }[];
+}
+
+/** Every spec in a JSON report, depth first. */
+export function specsOf(suites: PlaywrightJsonSuite[]): PlaywrightJsonSpec[] {
+  return suites.flatMap((s) => [...s.specs, ...specsOf(s.suites ?? [])]);
+}
+
+export interface PlaywrightRun extends ChildResult {
+  /** Playwright's JSON report when `json` was asked for and the run got far enough to write it. */
+  report: PlaywrightJsonReport | undefined;
+}
+
+/**
+ * `playwright test args` as a user runs it (this repository's config unless `-c` is given), with
+ * Playwright's own CLI under this Node. With `json: true` the JSON reporter runs next to the
+ * list reporter (replacing the config's reporters) and its report is returned.
+ */
+export async function runPlaywright(args: string[], options: ChildOptions & { json?: boolean } = {}): Promise<PlaywrightRun> {
+  const dir = options.json ? await mkdtemp(join(tmpdir(), 'obs-pw-json-')) : undefined;
+  try {
+    const reportFile = dir ? join(dir, 'report.json') : undefined;
+    const env = { ...(options.env ?? process.env), ...(reportFile ? { PLAYWRIGHT_JSON_OUTPUT_NAME: reportFile } : {}) };
+    const result = await runChild(process.execPath, [PLAYWRIGHT_CLI, 'test', ...(reportFile ? ['--reporter=list,json'] : []), ...args], { cwd: ROOT, ...options, env });
+    const text = reportFile ? await readFile(reportFile, 'utf8').catch(() => undefined) : undefined;
+    return { ...result, report: text === undefined ? undefined : (JSON.parse(text) as PlaywrightJsonReport) };
+  } finally {
+    if (dir) await rm(dir, { recursive: true, force: true });
+  }
+}
