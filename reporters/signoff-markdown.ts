@@ -64,8 +64,9 @@ export function renderMarkdown(s: SignoffSummary): string {
     '|---|---|---|---|---|',
   );
   for (const r of s.requirements) {
+    const blocked = r.blockedBy?.length ? ` (blocked by ${[...new Set(r.blockedBy.map((b) => b.project))].join(', ')})` : '';
     lines.push(
-      `| **${r.id}** ${cell(r.title)} | ${MARK[r.verdict]} | ${testCount(r)} | ${r.tests.length ? formatDuration(r.durationMs) : '—'} | ${cell(r.figures.map(formatFigure).join('; '))} |`,
+      `| **${r.id}** ${cell(r.title)} | ${MARK[r.verdict]}${blocked} | ${testCount(r)} | ${r.tests.length > r.counts.leftOut ? formatDuration(r.durationMs) : '—'} | ${cell(r.figures.map(formatFigure).join('; '))} |`,
     );
   }
 
@@ -91,6 +92,9 @@ export function renderMarkdown(s: SignoffSummary): string {
   lines.push('', '## Requirements in detail');
   for (const r of s.requirements) {
     lines.push('', `### ${r.id}: ${r.title}`, '', `${MARK[r.verdict]}: ${r.reason}.`);
+    for (const b of r.blockedBy ?? []) {
+      lines.push('', `Blocked by the ${b.project} project: "${b.test}" failed with:`, '', '```text', ...b.causes.map((c) => c.replace(/```/g, "'''")), '```');
+    }
     if (r.tests.length) {
       lines.push('', '| Test | Project | Result | Duration | Figures |', '|---|---|---|---|---|');
       for (const t of r.tests) lines.push(testRow(t));

@@ -58,9 +58,21 @@ export interface TestRecord {
    * `--project`, `--last-failed`, … removed it); such a test is listed, never run.
    */
   inRun?: boolean;
+  /**
+   * For a failed test: what it found wrong, verbatim and redacted (preflight's problems, or the
+   * error message), named on every requirement its failure kept from running.
+   */
+  causes?: string[];
 }
 
 export type Verdict = 'passed' | 'failed' | 'not run';
+
+/** A failed test of a project the requirement's tests depend on (preflight, setup), and why it failed. */
+export interface BlockedBy {
+  test: string;
+  project: string;
+  causes: string[];
+}
 
 export interface TestSummary {
   title: string;
@@ -88,6 +100,8 @@ export interface RequirementSummary {
   durationMs: number;
   tests: TestSummary[];
   figures: (Figure & { test: string })[];
+  /** When its tests did not run because preflight or setup failed: that test and its causes. */
+  blockedBy?: BlockedBy[];
 }
 
 export interface RunInfo {
@@ -100,6 +114,11 @@ export interface RunInfo {
   command?: string;
   /** Requirements with at least one test in this run (the selection Playwright resolved). */
   selected: RequirementId[];
+  /**
+   * Project name → the projects it depends on, directly or not (`dependencies` in the config):
+   * a failed test there keeps this project's tests from running.
+   */
+  dependencies?: Record<string, string[]>;
   /** Errors outside any test (a spec that does not load, a failing global setup), first line each. */
   errors?: string[];
   /**
@@ -191,7 +210,7 @@ function summarizeTest(t: TestRecord): TestSummary {
   return s;
 }
 
-function requirementSummary(id: RequirementId, tests: TestRecord[]): RequirementSummary {
+function requirementSummary(id: RequirementId, tests: TestRecord[], blockedBy: BlockedBy[]): RequirementSummary {
   const summaries = tests.map(summarizeTest);
   const inRun = summaries.filter((s) => s.status !== 'left out');
   const selected = inRun.length > 0;
@@ -220,6 +239,10 @@ function requirementSummary(id: RequirementId, tests: TestRecord[]): Requirement
       ...(counts.leftOut ? [`${counts.leftOut} ${counts.leftOut === 1 ? 'was' : 'were'} left out of this run`] : []),
     ];
     reason = `only ${counts.passed} of its ${tests.length} tests ran and passed; ${missing.join(' and ')}, so it is not shown in full`;
+  } else if (blockedBy.length) {
+    verdict = 'not run';
+    const first = blockedBy[0] as BlockedBy;
+    reason = `blocked: ${first.project} failed ("${first.test}")${blockedBy.length > 1 ? ` and ${blockedBy.length - 1} more` : ''}: ${firstLineOf(first.causes[0] ?? 'no cause recorded')}`;
   } else {
     verdict = 'not run';
     reason = !selected && tests.length > 0
@@ -238,7 +261,23 @@ function requirementSummary(id: RequirementId, tests: TestRecord[]): Requirement
     durationMs: tests.reduce((sum, t) => sum + t.durationMs, 0),
     tests: summaries,
     figures: summaries.flatMap((s) => s.figures.map((f) => ({ ...f, test: s.title }))),
+    ...(blockedBy.length && verdict === 'not run' ? { blockedBy } : {}),
   };
+}
+
+const firstLineOf = (text: string): string => text.split('\n').find((l) => l.trim())?.trim() ?? '';
+
+/**
+ * The failed tests that kept `tests` from running: failed tests of the projects the not-run
+ * tests' projects depend on (Playwright skips every dependent of a failed project).
+ */
+export function blockersOf(tests: readonly TestRecord[], all: readonly TestRecord[], dependencies: Record<string, string[]> | undefined): BlockedBy[] {
+  if (!dependencies) return [];
+  const notRun = tests.filter((t) => t.inRun !== false && testVerdict(t) === 'not run');
+  const upstream = new Set(notRun.flatMap((t) => dependencies[t.project] ?? []));
+  return all
+    .filter((t) => t.inRun !== false && upstream.has(t.project) && testVerdict(t) === 'failed')
+    .map((t) => ({ test: t.title, project: t.project, causes: t.causes?.length ? t.causes : [t.error ?? 'no error message recorded'] }));
 }
 
 function fingerprint(tests: readonly TestRecord[]): SignoffSummary['fingerprint'] {
@@ -266,7 +305,10 @@ function fingerprint(tests: readonly TestRecord[]): SignoffSummary['fingerprint'
 
 /** The sign-off of one run. `tests` are all tests the run collected, run or not. */
 export function summarize(tests: readonly TestRecord[], run: RunInfo, now: Date = new Date()): SignoffSummary {
-  const requirements = REQUIREMENT_IDS.map((id) => requirementSummary(id, tests.filter((t) => t.tags.includes(`@${id}`))));
+  const requirements = REQUIREMENT_IDS.map((id) => {
+    const own = tests.filter((t) => t.tags.includes(`@${id}`));
+    return requirementSummary(id, own, blockersOf(own, tests, run.dependencies));
+  });
   const allSelected = REQUIREMENT_IDS.every((id) => run.selected.includes(id));
   // Full means nothing of the suite was left out; a requirement without any test is then a
   // blocker of its own ("no test carries this tag"), not a narrower selection.

@@ -16,6 +16,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { stripVTControlCharacters } from 'node:util';
 import type { FullConfig, FullResult, Reporter, Suite, TestCase, TestError } from '@playwright/test/reporter';
+import { PROBLEM_ANNOTATION } from '../fixtures/core/evidence.ts';
 import { redact } from '../fixtures/core/redact.ts';
 import { requirementsOfTests, SELECTION_ENV, selectionToEnv } from '../fixtures/core/requirements.ts';
 import { listFullSuite, titleOf, type FullSuiteListing, type InventoryTest } from './inventory.ts';
@@ -48,6 +49,7 @@ export function toRecord(test: TestCase, rootDir?: string): TestRecord {
     annotations.set(`${a.type}\0${a.description ?? ''}`, plain);
   }
   const error = last?.errors[0]?.message ?? last?.error?.message;
+  const problems = [...annotations.values()].filter((a) => a.type === PROBLEM_ANNOTATION && a.description).map((a) => a.description as string);
   const record: TestRecord = {
     title: titleOf(test),
     project: test.parent.project()?.name ?? '',
@@ -60,7 +62,38 @@ export function toRecord(test: TestCase, rootDir?: string): TestRecord {
     annotations: [...annotations.values()],
   };
   if (error) record.error = redact(firstLine(error));
+  // Preflight records its problems one by one; any other failure is its message up to the diff.
+  if (record.status && record.status !== 'passed' && record.status !== 'skipped') {
+    const causes = problems.length ? problems : error ? [causeOf(error)] : [];
+    if (causes.length) record.causes = causes.map(redact);
+  }
   return record;
+}
+
+/** An error message as a cause: without colours, the matcher's diff and the code frame. */
+export function causeOf(message: string): string {
+  const plain = stripVTControlCharacters(message);
+  const cut = plain.search(/\n\s*(expect\(|Expected:|Received:|Call log:|\d+ \|)/);
+  return (cut > 0 ? plain.slice(0, cut) : plain).trim().slice(0, 4000);
+}
+
+/** Project → every project it depends on, directly or through another (`dependencies` in the config). */
+export function projectDependencies(config: Pick<FullConfig, 'projects'> | undefined): Record<string, string[]> {
+  const direct = new Map((config?.projects ?? []).map((p) => [p.name, p.dependencies]));
+  const out: Record<string, string[]> = {};
+  for (const name of direct.keys()) {
+    const seen = new Set<string>();
+    const visit = (n: string) => {
+      for (const d of direct.get(n) ?? []) {
+        if (seen.has(d)) continue;
+        seen.add(d);
+        visit(d);
+      }
+    };
+    visit(name);
+    out[name] = [...seen];
+  }
+  return out;
 }
 
 const regexSource = (r: RegExp | RegExp[] | null | undefined): string | undefined => {
@@ -169,6 +202,7 @@ export default class SignoffReporter implements Reporter {
       startTime: result.startTime.toISOString(),
       durationMs: result.duration,
       selected: requirementsOfTests(tests),
+      dependencies: projectDependencies(config),
       ...(command ? { command } : {}),
       ...(process.env.OBS_RUN_ID ? { runId: process.env.OBS_RUN_ID } : {}),
       ...(this.errors.length ? { errors: [...this.errors] } : {}),

@@ -67,5 +67,13 @@ void describe('the suite selects from what Playwright resolved (real runs of pla
     assert.deepEqual(r.summary.run.selected, ['OBS-07']);
     assert.equal(r.summary.run.scope, 'partial');
     assert.match(r.summary.blockers.join('\n'), /partial run: only OBS-07 selected/);
+
+    // The cause is on the requirement it blocked, verbatim: not just "none of its tests ran".
+    const obs07 = r.summary.requirements.find((x) => x.id === 'OBS-07');
+    assert.equal(obs07?.verdict, 'not run');
+    assert.equal(obs07?.blockedBy?.[0]?.project, 'preflight');
+    assert.match(obs07?.blockedBy?.[0]?.causes[0] ?? '', new RegExp(`^grafana \\(https://127\\.0\\.0\\.1:${port}, needed by OBS-07\\) is not ready: [^\\n]+\\n  Fix: `));
+    assert.match(r.md, /\| \*\*OBS-07\*\* [^\n]*\| ⚪ not run \(blocked by preflight\) \|/);
+    assert.match(r.md, new RegExp(`\`\`\`text\\ngrafana \\(https://127\\.0\\.0\\.1:${port}, needed by OBS-07\\) is not ready`));
   });
 });

@@ -100,6 +100,38 @@ void describe('sign-off model (synthetic records)', () => {
     assert.equal(s.requirements.find((r) => r.id === 'OBS-07')?.tests[1]?.status, 'left out');
   });
 
+  void it('a failed preflight or setup names its causes, verbatim, on every requirement it blocked', () => {
+    const problem = 'grafana (http://grafana.example, needed by OBS-02, OBS-07) is not ready: GET http://grafana.example/api/health → ENOTFOUND\n  Fix: set GRAFANA_URL, or GRAFANA_SERVICE.';
+    const dependencies = { preflight: [], setup: ['preflight'], api: ['setup', 'preflight'], ui: ['setup', 'preflight'], teardown: [] };
+    const tests = [
+      rec('preflight: configuration valid', [], 'failed', { project: 'preflight', error: 'Error: Preflight failed for OBS-02, OBS-07:', causes: [problem] }),
+      rec('the run namespace exists', [], undefined, { project: 'setup' }),
+      rec('certificate trusted', ['@OBS-07'], undefined),
+      rec('login page renders', ['@OBS-07', '@ui'], undefined, { project: 'ui' }),
+      rec('datasources healthy', ['@OBS-02'], undefined),
+      rec('unrelated failure elsewhere', [], 'failed', { project: 'teardown', causes: ['ledger unreadable'] }),
+    ];
+    const s = summarize(tests, { ...full, dependencies });
+    for (const id of ['OBS-02', 'OBS-07'] as const) {
+      const r = s.requirements.find((x) => x.id === id);
+      assert.equal(r?.verdict, 'not run');
+      assert.deepEqual(r?.blockedBy, [{ test: 'preflight: configuration valid', project: 'preflight', causes: [problem] }], id);
+      assert.match(r?.reason ?? '', /^blocked: preflight failed \("preflight: configuration valid"\): grafana \(http:\/\/grafana\.example/);
+    }
+    assert.equal(s.requirements.find((x) => x.id === 'OBS-01')?.blockedBy, undefined, 'a requirement without tests was not blocked by anything');
+    assert.ok(s.blockers.some((b) => b.startsWith('OBS-07 not run: blocked: preflight failed')));
+    const md = renderMarkdown(s);
+    assert.match(md, /\| \*\*OBS-07\*\* [^\n]*\| ⚪ not run \(blocked by preflight\) \|/);
+    assert.ok(md.includes(`\`\`\`text\n${problem}\n\`\`\``), 'the problem verbatim, both lines, under OBS-07');
+
+    // A setup test that failed after preflight passed blocks the same way, with its error as the cause.
+    const afterSetup = summarize(
+      [rec('preflight', [], 'passed', { project: 'preflight' }), rec('the run namespace exists', [], 'failed', { project: 'setup', causes: ['Server-side apply of Namespace obs-acc-1 was refused: 403 Forbidden'] }), rec('alert fires', ['@OBS-06'], 'skipped')],
+      { ...full, dependencies },
+    );
+    assert.deepEqual(afterSetup.requirements.find((x) => x.id === 'OBS-06')?.blockedBy?.[0]?.causes, ['Server-side apply of Namespace obs-acc-1 was refused: 403 Forbidden']);
+  });
+
   void it('timed out and interrupted tests fail their requirement; flaky and test.fail() pass; never started is not run', () => {
     assert.equal(testVerdict({ status: 'timedOut', outcome: 'unexpected' }), 'failed');
     assert.equal(testVerdict({ status: 'interrupted', outcome: 'unexpected' }), 'failed');
