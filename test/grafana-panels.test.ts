@@ -6,12 +6,19 @@
  *   `data-viz-panel-key="panel-<id>"`; PanelChrome only once the panel has a size; the panel
  *   plugin mounted only when `isDataReadyToDisplay()` (after the first answer), so a panel
  *   waiting for template variables has an empty content area and no loading bar;
- * - grafana/grafana packages/grafana-ui/src/components/PanelChrome/PanelChrome.tsx: the loading
- *   bar (`aria-label="Panel loading bar"`, only while loading), PanelStatus
- *   (`data-testid Panel status error`), the content `data-testid panel content`;
+ * - @grafana/ui 13.1.0 (npm; sources in its source maps) src/components/PanelChrome/PanelChrome.tsx
+ *   and LoadingBar/LoadingBar.tsx: the loading-bar container as the section's first child, the
+ *   bar `<div aria-label={t('grafana-ui.panel-chrome.ariaLabel-panel-loading', 'Panel loading bar')}
+ *   role="status">` only while loading, PanelStatus (`data-testid Panel status error`,
+ *   aria-label translated), the content `data-testid panel content`;
  * - public/app/features/panel/components/PanelDataErrorView.tsx (`data-testid Panel data error
  *   message`, "No data"); a stat panel's own "No data" text; grafana-ui ErrorBoundaryAlert
  *   (Alert, `data-testid Alert error`) when a visualization crashes.
+ * The same panels are drawn a second time with every translated label in German (the exact
+ * de-DE wording does not matter, only that it is not the English one): each state must read the
+ * same, since a Grafana whose UI language is not English must not turn a loading panel into a
+ * waiting one. The stat panel's "No data" stays English in every language: @grafana/data 13.1.0
+ * src/field/fieldDisplay.ts writes it as a fixed string.
  * This checks the reading, not Grafana: OBS-02's UI tests run it on the real dashboards.
  */
 import assert from 'node:assert/strict';
@@ -24,19 +31,25 @@ import { DashboardView, panelState, readPanels, versionAtLeast } from '../fixtur
 import type { GrafanaDashboard } from '../fixtures/grafana/client.ts';
 
 const executablePath = [process.env.CHROMIUM_PATH, '/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => p && existsSync(p));
-const GRAFANA_VERSION = '13.0.1';
+const GRAFANA_VERSION = '13.1.0';
 
-const LOADING = '<div><div aria-label="Panel loading bar"></div></div>';
-const STATUS_ERROR = '<button data-testid="data-testid Panel status error" aria-label="Panel status"></button>';
+const LABELS = {
+  en: { loadingBar: 'Panel loading bar', panelStatus: 'Panel status' },
+  de: { loadingBar: 'Ladebalken des Panels', panelStatus: 'Panel-Status' },
+};
+type Lang = keyof typeof LABELS;
 const PLOT = '<div data-testid="uplot-main-div"><canvas></canvas></div>';
 
-/** A scenes panel as Grafana 13 renders it; `content` undefined = PanelChrome not rendered yet (no size). */
-function panel(id: number, o: { loading?: boolean; status?: boolean; content?: string } = {}): string {
+/** A scenes panel as Grafana 13.1 renders it; `content` undefined = PanelChrome not rendered yet (no size). */
+function panel(id: number, o: { loading?: boolean; status?: boolean; content?: string; lang?: Lang } = {}): string {
   if (o.content === undefined) return `<div data-viz-panel-key="panel-${id}"></div>`;
+  const l = LABELS[o.lang ?? 'en'];
+  const loading = `<div style="overflow: hidden;"><div aria-label="${l.loadingBar}" role="status" class="css-bar"></div></div>`;
+  const status = `<button data-testid="data-testid Panel status error" aria-label="${l.panelStatus}"></button>`;
   return (
-    `<div data-viz-panel-key="panel-${id}"><section data-testid="data-testid Panel header P${id}">` +
-    `<div>${o.loading ? LOADING : ''}</div>` +
-    `<div data-testid="data-testid header-container">${o.status ? STATUS_ERROR : ''}<h2>P${id}</h2></div>` +
+    `<div data-viz-panel-key="panel-${id}"><section data-testid="data-testid Panel header P${id}" tabindex="0">` +
+    `<div class="css-loading-bar-container">${o.loading ? loading : ''}</div>` +
+    `<div data-testid="data-testid header-container">${o.status ? status : ''}<h2>P${id}</h2></div>` +
     `<div data-testid="data-testid panel content">${o.content}</div></section></div>`
   );
 }
@@ -51,6 +64,12 @@ const CASES: Array<{ id: number; title: string; html: string; want: string }> = 
   { id: 7, title: 'query error: status icon, previous plot still drawn', html: panel(7, { status: true, content: PLOT }), want: 'error' },
   { id: 8, title: 'visualization crashed: error boundary alert', html: panel(8, { content: '<div data-testid="data-testid Alert error">Panel plugin error</div>' }), want: 'error' },
   { id: 9, title: 'panel not measured yet (no PanelChrome)', html: panel(9), want: 'waiting' },
+  { id: 11, title: 'German UI: first query running', html: panel(11, { loading: true, content: '', lang: 'de' }), want: 'loading' },
+  { id: 12, title: 'German UI: auto-refresh over the previous plot', html: panel(12, { loading: true, content: PLOT, lang: 'de' }), want: 'data' },
+  { id: 13, title: 'German UI: query error', html: panel(13, { status: true, content: PLOT, lang: 'de' }), want: 'error' },
+  { id: 14, title: 'German UI: PanelDataErrorView with its translated text', html: panel(14, { content: '<div data-testid="data-testid Panel data error message"><p>Keine Daten</p></div>', lang: 'de' }), want: 'no-data' },
+  { id: 15, title: 'German UI: stat panel "No data" (never translated)', html: panel(15, { content: '<div><span>No data</span></div>', lang: 'de' }), want: 'no-data' },
+  { id: 16, title: 'a role="status" inside the visualization is not a loading bar', html: panel(16, { content: `${PLOT}<div role="status">Info</div>` }), want: 'data' },
 ];
 
 const dashboard: GrafanaDashboard = {
@@ -65,7 +84,7 @@ const dashboard: GrafanaDashboard = {
   })),
 };
 
-void describe('OBS-02 panel states in Chromium (imitated Grafana 13 panel DOM, plugin-e2e DashboardPage)', { skip: executablePath ? false : 'no Chromium here (set CHROMIUM_PATH)' }, () => {
+void describe('OBS-02 panel states in Chromium (imitated Grafana 13.1 panel DOM in English and German, plugin-e2e DashboardPage)', { skip: executablePath ? false : 'no Chromium here (set CHROMIUM_PATH)' }, () => {
   let browser: Browser;
   let page: Page;
   let view: DashboardView;
@@ -95,7 +114,7 @@ void describe('OBS-02 panel states in Chromium (imitated Grafana 13 panel DOM, p
   });
 
   void it('the dashboard-wide error indicator counts status icons only (what plugin-e2e toHavePanelErrors counts)', async () => {
-    assert.equal(await view.panelErrors.count(), 1);
+    assert.equal(await view.panelErrors.count(), 2);
   });
 
   void it('compares Grafana versions as plugin-e2e does (unknown = newest)', () => {
