@@ -5,11 +5,12 @@
  */
 import { randomUUID } from 'node:crypto';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { tmpdir } from 'node:os';
 import { after, before, describe, it } from 'node:test';
 import { http } from '../fixtures/core/http.ts';
 import { MetricsPage, TaskPlannerClient } from '../fixtures/app/taskplanner.ts';
 import { freePort, startStandin, type Standin } from '../app-hook/standin.ts';
+import { promtool } from './support/promtool.ts';
 
 const started: Standin[] = [];
 async function standin(env: Record<string, string> = {}): Promise<Standin> {
@@ -31,10 +32,9 @@ describe('app-hook in the stand-in TaskPlanner', () => {
   it('promtool check metrics finds no problem in /metrics after traffic to every kind of route', async () => {
     await client.send(['/', '/tasks/1', '/tasks/2?x=1', '/api/tasks', '/boom', '/no-such-page', '/tasks/not-a-number']);
     const page = await client.scrape();
-    const check = spawnSync('promtool', ['check', 'metrics'], { input: page.text, encoding: 'utf8' });
-    assert.equal(check.error, undefined, `promtool could not run: ${String(check.error)}`);
-    assert.equal(`${check.stdout}${check.stderr}`.trim(), '', 'promtool reported problems');
-    assert.equal(check.status, 0);
+    const check = await promtool(['check', 'metrics'], tmpdir(), page.text);
+    assert.equal(check.output.trim(), '', 'promtool reported problems');
+    assert.equal(check.ok, true);
     assert.deepEqual(page.unparsed, []);
   });
 

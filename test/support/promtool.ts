@@ -1,19 +1,13 @@
 /** Runs Debian's `promtool` for rule checks and rule unit tests. */
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
+import { runChild } from './child.ts';
 
-const run = promisify(execFile);
-
-/** promtool's exit status and everything it printed. */
-export async function promtool(args: string[], cwd: string): Promise<{ ok: boolean; output: string }> {
-  try {
-    const { stdout, stderr } = await run('promtool', args, { cwd, timeout: 60_000 });
-    return { ok: true, output: `${stdout}${stderr}` };
-  } catch (err) {
-    const e = err as { stdout?: string; stderr?: string; code?: unknown; message: string };
-    if (e.code === 'ENOENT') throw new Error('promtool is not installed (Debian package "prometheus"; .ci/run installs it)');
-    return { ok: false, output: `${e.stdout ?? ''}${e.stderr ?? e.message}` };
-  }
+/** promtool's exit status and everything it printed. Throws when promtool is not installed. */
+export async function promtool(args: string[], cwd: string, input?: string): Promise<{ ok: boolean; output: string }> {
+  const result = await runChild('promtool', args, { cwd, input }).catch((err: Error) => {
+    if ((err.cause as NodeJS.ErrnoException | undefined)?.code === 'ENOENT') throw new Error('promtool is not installed (Debian package "prometheus"; .ci/run installs it)');
+    throw err;
+  });
+  return { ok: result.code === 0, output: `${result.stdout}${result.stderr}` };
 }
 
 /** Like `promtool`, but a failure throws with promtool's output. */
