@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import type { SignoffSummary } from '../reporters/signoff-model.ts';
 import { freePort } from './support/local-stack.ts';
+import { startReplayServer } from './support/replay-server.ts';
 
 const work = mkdtempSync(join(tmpdir(), 'obs-run-scope-'));
 after(() => rmSync(work, { recursive: true, force: true }));
@@ -75,5 +76,20 @@ void describe('the suite selects from what Playwright resolved (real runs of pla
     assert.match(obs07?.blockedBy?.[0]?.causes[0] ?? '', new RegExp(`^grafana \\(https://127\\.0\\.0\\.1:${port}, needed by OBS-07\\) is not ready: [^\\n]+\\n  Fix: `));
     assert.match(r.md, /\| \*\*OBS-07\*\* [^\n]*\| ⚪ not run \(blocked by preflight\) \|/);
     assert.match(r.md, new RegExp(`\`\`\`text\\ngrafana \\(https://127\\.0\\.0\\.1:${port}, needed by OBS-07\\) is not ready`));
+  });
+
+  void it('OBS-07 against a healthy Grafana over plain HTTP: preflight refuses it with the fix, no HTTPS test passes', async () => {
+    // Replayed Grafana: /api/health as in grafana/grafana docs/sources/developers/http_api/other.md.
+    const grafana = await startReplayServer({ 'GET /api/health': { body: { commit: 'selftest', database: 'ok', version: '12.3.0' } } });
+    try {
+      const r = await runSuite('plain-http', ['--grep', '@OBS-07\\b', '--project', 'api'], { GRAFANA_URL: grafana.url });
+      assert.notEqual(r.code, 0, r.out);
+      assert.match(r.out, /OBS-07 checks grafana over HTTPS, but GRAFANA_URL is http:\/\/127\.0\.0\.1:\d+ \(plain HTTP\)[^\n]*\n\s*Fix: set GRAFANA_URL to the https:\/\//);
+      const obs07 = r.summary.requirements.find((x) => x.id === 'OBS-07');
+      assert.equal(obs07?.counts.passed, 0, `before, "/api/health answers over HTTPS" passed over plain HTTP:\n${r.out.slice(-3000)}`);
+      assert.match(obs07?.blockedBy?.[0]?.causes.join('\n') ?? '', /GRAFANA_URL is http:/);
+    } finally {
+      await grafana.close();
+    }
   });
 });
