@@ -135,20 +135,22 @@ void describe('ServiceMonitor selection: matchLabels and matchExpressions at the
   }
 
   const sm: ServiceMonitor = {
+    apiVersion: 'monitoring.coreos.com/v1',
+    kind: 'ServiceMonitor',
     metadata: { name: 'taskplanner', namespace: 'default', labels: { release: 'kube-prometheus-stack' } },
     spec: { selector: { matchLabels: { app: 'taskplanner' } }, endpoints: [{ port: 'http' }] },
   };
-  const prom = (spec: Parameters<typeof prometheusSelects>[0]['spec']) => ({ metadata: { name: 'k', namespace: 'monitoring' }, spec });
+  const prom = (spec: Parameters<typeof prometheusSelects>[0]['spec']) => ({ apiVersion: 'monitoring.coreos.com/v1' as const, kind: 'Prometheus' as const, metadata: { name: 'k', namespace: 'monitoring' }, spec });
 
-  void it('a Prometheus with an empty serviceMonitorSelector selects it; a null one does not', () => {
+  void it('a Prometheus with an empty serviceMonitorSelector selects it; a nil (absent) one does not', () => {
     assert.equal(prometheusSelects(prom({ serviceMonitorSelector: {}, serviceMonitorNamespaceSelector: {} }), sm, { 'kubernetes.io/metadata.name': 'default' }).selected, true);
-    assert.equal(prometheusSelects(prom({ serviceMonitorSelector: null, serviceMonitorNamespaceSelector: {} }), sm, {}).selected, false);
+    assert.equal(prometheusSelects(prom({ serviceMonitorNamespaceSelector: {} }), sm, {}).selected, false);
   });
 
-  void it('a null namespace selector selects only the Prometheus namespace: the same namespace passes, another fails', () => {
+  void it('a nil (absent) namespace selector selects only the Prometheus namespace: the same namespace passes, another fails', () => {
     const inMonitoring = { ...sm, metadata: { ...sm.metadata, namespace: 'monitoring' } };
-    assert.equal(prometheusSelects(prom({ serviceMonitorSelector: {}, serviceMonitorNamespaceSelector: null }), inMonitoring, {}).selected, true);
-    assert.equal(prometheusSelects(prom({ serviceMonitorSelector: {}, serviceMonitorNamespaceSelector: null }), sm, {}).selected, false);
+    assert.equal(prometheusSelects(prom({ serviceMonitorSelector: {} }), inMonitoring, {}).selected, true);
+    assert.equal(prometheusSelects(prom({ serviceMonitorSelector: {} }), sm, {}).selected, false);
   });
 
   void it('a namespace selector on a namespace label: present passes, missing fails', () => {

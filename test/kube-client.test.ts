@@ -27,7 +27,6 @@ import {
   replayKubeConfig,
   startKubeReplay,
   status,
-  watchStream,
 } from './support/kube-replay.ts';
 
 const NS = 'obs-acc-run1';
@@ -138,7 +137,7 @@ describe('Kubernetes fixture against replayed API responses', () => {
   test('403 forbidden names the missing permission and where the RBAC is documented', async (t) => {
     const { server, kube } = await setup({ [`GET /api/v1/namespaces/${NS}/pods`]: forbidden('list', 'pods', NS) });
     t.after(() => server.close());
-    await assert.rejects(kube.podProblems(NS, 'app=marker'), (err: unknown) => {
+    await assert.rejects(kube.listPods(NS, 'app=marker'), (err: unknown) => {
       assert.ok(err instanceof KubeError);
       assert.equal(err.status, 403);
       assert.match(err.message, /cannot list resource "pods" in API group "" in the namespace "obs-acc-run1"/);
@@ -198,22 +197,6 @@ describe('Kubernetes fixture against replayed API responses', () => {
     );
   });
 
-  test('waitForJob stops at once when the Job has failed', async (t) => {
-    const { server, kube } = await setup({
-      [`GET /apis/batch/v1/namespaces/${NS}/jobs/writer`]: {
-        body: {
-          apiVersion: 'batch/v1',
-          kind: 'Job',
-          metadata: { name: 'writer', namespace: NS },
-          spec: { template: { spec: { containers: [] } } },
-          status: { failed: 4, conditions: [{ type: 'Failed', status: 'True', reason: 'BackoffLimitExceeded', message: 'Job has reached the specified backoff limit' }] },
-        },
-      },
-    });
-    t.after(() => server.close());
-    await assert.rejects(kube.waitForJob(NS, 'writer', { timeoutMs: 30_000 }), /Job obs-acc-run1\/writer failed: BackoffLimitExceeded Job has reached the specified backoff limit/);
-  });
-
   test('pod logs, current and previous, and events in time order', async (t) => {
     const { server, kube } = await setup({
       [`GET /api/v1/namespaces/${NS}/pods/crasher/log`]: (req) => ({
@@ -240,32 +223,6 @@ describe('Kubernetes fixture against replayed API responses', () => {
       ['Pulled', 'BackOff'],
     );
     assert.equal(server.requests.at(-1)?.query.get('fieldSelector'), 'involvedObject.name=crasher');
-  });
-
-  test('watch stream: watchUntil reads ADDED/MODIFIED events until one is accepted; a refused watch stops at once', async (t) => {
-    const { server, kube } = await setup({
-      [`GET /api/v1/namespaces/${NS}/pods`]: watchStream([
-        { type: 'ADDED', object: pod({ name: 'marker-4' }) },
-        { type: 'BOOKMARK', object: { kind: 'Pod', apiVersion: 'v1', metadata: { resourceVersion: '1005' } } },
-        { type: 'MODIFIED', object: pod({ name: 'marker-4', ready: true }) },
-      ]),
-    });
-    t.after(() => server.close());
-    const name = await kube.watchUntil(
-      `/api/v1/namespaces/${NS}/pods`,
-      { labelSelector: 'app=marker' },
-      (type, object) => (type === 'MODIFIED' && (object as { status?: { phase?: string } }).status?.phase === 'Running' ? object.metadata?.name : undefined),
-      { timeoutMs: 10_000 },
-    );
-    assert.equal(name, 'marker-4');
-    const watchReq = server.requests.find((r) => r.query.get('watch') === 'true');
-    assert.equal(watchReq?.query.get('labelSelector'), 'app=marker');
-
-    server.route(`GET /api/v1/namespaces/${NS}/pods`, forbidden('watch', 'pods', NS));
-    await assert.rejects(
-      kube.watchUntil(`/api/v1/namespaces/${NS}/pods`, {}, () => undefined, { timeoutMs: 10_000 }),
-      (err: unknown) => err instanceof StopWaiting && /answered 403/.test(err.message),
-    );
   });
 
   test('cleanup deletes what the ledger holds newest first, counts 404 as gone, and keeps what failed', async (t) => {

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import type * as k8s from '@kubernetes/client-node';
-import { isSchedulable, rolloutPending, runNamespaceName, withRunLabels } from '../fixtures/kube/client.ts';
+import { isSchedulable, runNamespaceName, withRunLabels } from '../fixtures/kube/client.ts';
 import { cleanupLedger, Ledger } from '../fixtures/kube/ledger.ts';
 import { podProblems, unexpected } from '../fixtures/kube/pod-health.ts';
 import { pickBackend } from '../fixtures/kube/route.ts';
@@ -51,31 +51,6 @@ describe('pod health', () => {
     assert.deepEqual(
       podProblems(p, [other, mine]).map((x) => `${x.reason}: ${x.message}`),
       ['FailedMount: MountVolume.SetUp failed for volume "data"'],
-    );
-  });
-});
-
-describe('rollout progress', () => {
-  test('Deployment, DaemonSet and StatefulSet', () => {
-    const meta = { name: 'x', generation: 2 };
-    assert.match(rolloutPending('Deployment', { metadata: meta, spec: { replicas: 2 } as k8s.V1DeploymentSpec, status: { observedGeneration: 1 } }) ?? '', /not seen generation 2/);
-    assert.match(
-      rolloutPending('Deployment', { metadata: meta, spec: { replicas: 2 } as k8s.V1DeploymentSpec, status: { observedGeneration: 2, replicas: 3, updatedReplicas: 2, availableReplicas: 2 } }) ?? '',
-      /1 old replicas pending termination/,
-    );
-    assert.equal(
-      rolloutPending('Deployment', { metadata: meta, spec: { replicas: 2 } as k8s.V1DeploymentSpec, status: { observedGeneration: 2, replicas: 2, updatedReplicas: 2, availableReplicas: 2 } }),
-      undefined,
-    );
-    const ds = (available: number): k8s.V1DaemonSet => ({
-      metadata: meta,
-      status: { observedGeneration: 2, desiredNumberScheduled: 5, currentNumberScheduled: 5, numberMisscheduled: 0, numberReady: available, updatedNumberScheduled: 5, numberAvailable: available },
-    });
-    assert.equal(rolloutPending('DaemonSet', ds(4)), '4 of 5 pods available');
-    assert.equal(rolloutPending('DaemonSet', ds(5)), undefined);
-    assert.equal(
-      rolloutPending('StatefulSet', { metadata: meta, spec: { replicas: 1 } as k8s.V1StatefulSetSpec, status: { observedGeneration: 2, replicas: 1, readyReplicas: 1, updatedReplicas: 1, currentRevision: 'a', updateRevision: 'b' } }),
-      'revision b not yet current',
     );
   });
 });

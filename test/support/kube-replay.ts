@@ -117,11 +117,6 @@ export const applyConflict = (manager: string, field: string): Reply =>
     causes: [{ reason: 'FieldManagerConflict', message: `conflict with "${manager}" using apps/v1`, field }],
   });
 
-/** Newline-delimited watch events, as a watch response body. */
-export function watchStream(events: { type: string; object: unknown }[]): Reply {
-  return { status: 200, headers: { 'content-type': 'application/json' }, body: events.map((e) => JSON.stringify(e)).join('\n') + '\n' };
-}
-
 export interface PodShape {
   name: string;
   namespace?: string;
