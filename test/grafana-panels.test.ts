@@ -28,6 +28,8 @@ import { resolveSelectors, versionedComponents, versionedPages } from '@grafana/
 import { DashboardPage } from '@grafana/plugin-e2e';
 import { chromium, type Browser, type Page } from '@playwright/test';
 import { DashboardView, panelState, readPanels, versionAtLeast } from '../fixtures/grafana/dashboards.ts';
+import { BROWSER_LOCALE, pinUiLanguage, uiLanguage } from '../fixtures/grafana/ui-language.ts';
+import { startReplayServer } from './support/replay-server.ts';
 import type { GrafanaDashboard } from '../fixtures/grafana/client.ts';
 
 const executablePath = [process.env.CHROMIUM_PATH, '/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => p && existsSync(p));
@@ -122,5 +124,32 @@ void describe('OBS-02 panel states in Chromium (imitated Grafana 13.1 panel DOM 
     assert.equal(versionAtLeast('11.0.9', '11.1.0'), false);
     assert.equal(versionAtLeast('11.1.0', '11.1.0'), true);
     assert.equal(versionAtLeast('', '11.1.0'), true);
+  });
+});
+
+void describe('the session language is set before Grafana reads it (Chromium)', { skip: executablePath ? false : 'no Chromium here (set CHROMIUM_PATH)' }, () => {
+  void it('a page whose boot data says de-DE runs its app bundle with en-US', async () => {
+    // Grafana's index.html writes window.grafanaBootData in an inline script; the app bundle,
+    // loaded after it, initialises i18n from grafanaBootData.user.language (@grafana/i18n 13.1.0).
+    const server = await startReplayServer({
+      'GET /': {
+        headers: { 'content-type': 'text/html' },
+        body: '<html><head><script>window.grafanaBootData = { user: { language: "de-DE", isSignedIn: true }, settings: {} };</script></head><body><script src="/public/build/app.js"></script></body></html>',
+      },
+      'GET /public/build/app.js': { headers: { 'content-type': 'text/javascript' }, body: 'document.title = "i18n:" + window.grafanaBootData.user.language;' },
+    });
+    const browser = await chromium.launch({ executablePath, args: ['--no-sandbox'] });
+    try {
+      const context = await browser.newContext({ locale: BROWSER_LOCALE });
+      await context.addInitScript(pinUiLanguage, BROWSER_LOCALE);
+      const page = await context.newPage();
+      await page.goto(server.url);
+      assert.equal(await page.title(), 'i18n:en-US');
+      assert.equal(await uiLanguage(page), 'en-US');
+      assert.equal(await page.evaluate(() => navigator.language), 'en-US');
+    } finally {
+      await browser.close();
+      await server.close();
+    }
   });
 });
