@@ -89,7 +89,8 @@ export const RECIPES: readonly Recipe[] = [
     name: 'prometheus-operator',
     image: repo('prometheus-operator/prometheus-operator'),
     kind: 'process',
-    launch: (ctx) => tool('prometheus-operator', ctx, withFlag(bindListenAddresses(ctx.args, ctx.podIP), 'kubeconfig', ctx.kubeconfig)),
+    // The operator reads KUBECONFIG (pkg/k8s NewClusterConfig) when it has no in-cluster config; it has no flag for it.
+    launch: (ctx) => tool('prometheus-operator', ctx, bindListenAddresses(ctx.args, ctx.podIP), { KUBECONFIG: ctx.kubeconfig }),
   },
   { name: 'prometheus-config-reloader', image: repo('prometheus-operator/prometheus-config-reloader'), kind: 'reloader' },
   {

@@ -230,6 +230,9 @@ export class PodVolumes {
         if (!v) continue;
         const base = v.hostPath ? v.hostPath.path : join(this.volumesDir, v.name);
         const target = m.subPath ? join(base, m.subPath) : base;
+        // As the kubelet does, a subPath of a directory volume (the operator mounts its emptyDir
+        // at /prometheus with subPath prometheus-db) is made when missing.
+        if (m.subPath && !v.hostPath && !existsSync(target) && !(v.configMap || v.secret || v.projected || v.downwardAPI)) mkdirSync(target, { recursive: true });
         const link = join(this.root, m.mountPath);
         mkdirSync(dirname(link), { recursive: true });
         let current: string | undefined;
