@@ -16,6 +16,9 @@ function loadOrExit(): SuiteConfig {
   }
 }
 const suite = loadOrExit();
+// Once, in the runner (workers load this file too): a misspelt variable would otherwise be
+// ignored in silence and its default used.
+if (!process.env.TEST_WORKER_INDEX) for (const w of suite.warnings) console.error(`obs-acceptance: warning: ${w}`);
 
 // One id for the whole run; workers inherit the environment of the runner.
 process.env.OBS_RUN_ID ||= suite.runId ?? newRunId();

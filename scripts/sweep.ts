@@ -8,7 +8,7 @@
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../fixtures/core/config.ts';
 import { KubeClient } from '../fixtures/kube/client.ts';
-import { loadKubeConfig } from '../fixtures/kube/connection.ts';
+import { checkKubernetes, loadKubeConfig } from '../fixtures/kube/connection.ts';
 import { parseDuration } from '../fixtures/core/duration.ts';
 import { describeRef } from '../fixtures/kube/ledger.ts';
 import { sweep } from '../fixtures/kube/sweep.ts';
@@ -36,6 +36,10 @@ try {
 
 try {
   const config = loadConfig();
+  // The API server first, within the preflight deadline: a closed port or a broken kube config
+  // is then named with the server and the fix, not as client-node's "Failed to fetch resource metadata".
+  const target = await checkKubernetes(config.kube, config.preflightTimeoutMs);
+  console.log(`Kubernetes API server ${target.server} (context ${target.context}, ${target.version})`);
   const kube = new KubeClient({ kc: loadKubeConfig(config.kube), runId: config.runId ?? 'sweep', namespacePrefix: config.namespacePrefix });
   const report = await sweep(kube, { olderThanMs, dryRun: values['dry-run'], spare: config.runId ? [config.runId] : [] });
   const verb = values['dry-run'] ? 'would delete' : 'deleted';
