@@ -24,6 +24,8 @@ export interface ProgressReporterOptions {
   steps?: boolean;
   /** Emit `::group::`/`::endgroup::` per requirement. Default: on GitHub Actions (GITHUB_ACTIONS=true) and not a terminal. */
   githubGroups?: boolean;
+  /** Where the text goes (self-tests). Default: stdout, the stream the list reporter writes to. */
+  write?: (text: string) => void;
 }
 
 /**
@@ -53,6 +55,7 @@ interface Group {
 export default class ProgressReporter implements Reporter {
   private readonly steps: boolean;
   private readonly groups: boolean;
+  private readonly out: (text: string) => void;
   private open: string | undefined;
   private readonly opened = new Set<string>();
   /** The last stdout chunk ended mid-line: a marker must start on a line of its own. */
@@ -62,6 +65,7 @@ export default class ProgressReporter implements Reporter {
     const terminal = stdoutIsTerminal();
     this.steps = options.steps ?? !terminal;
     this.groups = options.githubGroups ?? (process.env.GITHUB_ACTIONS === 'true' && !terminal);
+    this.out = options.write ?? ((text) => void process.stdout.write(text));
   }
 
   printsToStdio(): boolean {
@@ -126,7 +130,7 @@ export default class ProgressReporter implements Reporter {
   }
 
   private write(text: string): void {
-    process.stdout.write(`${this.midLine ? '\n' : ''}${text}\n`);
+    this.out(`${this.midLine ? '\n' : ''}${text}\n`);
     this.midLine = false;
   }
 }
