@@ -20,7 +20,7 @@ test.describe('OBS-08 TaskPlanner exposes /metrics', { tag: ['@OBS-08'] }, () =>
       await evidence.attach('GET /metrics: HTTP series', scraped.httpExcerpt());
       await evidence.attach('GET /metrics: metric families', Object.fromEntries(scraped.types));
       expect(scraped.contentType, 'the content type Prometheus expects for the text format (prom-client sends it as register.contentType)').toMatch(/^text\/plain;\s*version=0\.0\.4/);
-      expect(scraped.unparsed, 'lines that are neither comments nor samples in the text format; see the attached page').toEqual([]);
+      expect(scraped.formatErrors, 'lines Prometheus would refuse in the text format; see the attached page').toEqual([]);
       return scraped;
     });
 

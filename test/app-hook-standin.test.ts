@@ -35,7 +35,7 @@ describe('app-hook in the stand-in TaskPlanner', () => {
     const check = await promtool(['check', 'metrics'], tmpdir(), page.text);
     assert.equal(check.output.trim(), '', 'promtool reported problems');
     assert.equal(check.ok, true);
-    assert.deepEqual(page.unparsed, []);
+    assert.deepEqual(page.formatErrors, []);
   });
 
   it('1,000 distinct ids and 100 unknown paths leave the number of route values unchanged', async () => {

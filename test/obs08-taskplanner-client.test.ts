@@ -22,7 +22,7 @@ process_start_time_seconds 1700000000 1700000000000
 describe('OBS-08 fixtures: reading /metrics and judging route labels', () => {
   it('parses types, samples, escaped label values, histograms and timestamps', () => {
     const page = new MetricsPage(PAGE, 'text/plain; version=0.0.4');
-    assert.deepEqual(page.unparsed, []);
+    assert.deepEqual(page.formatErrors, []);
     assert.equal(page.types.get('http_request_duration_seconds'), 'histogram');
     assert.equal(page.sum('http_requests_total'), 4);
     assert.equal(page.sum('http_request_duration_seconds_count', { route: '/' }), 2);
@@ -32,7 +32,7 @@ describe('OBS-08 fixtures: reading /metrics and judging route labels', () => {
   });
 
   it('reports a line that is not in the text format instead of skipping it', () => {
-    assert.deepEqual(new MetricsPage('good 1\nnot a sample line\n', '').unparsed, ['not a sample line']);
+    assert.deepEqual(new MetricsPage('good 1\nnot a sample line\n', '').formatErrors, ['line 2: expected a float as value, got "a": not a sample line']);
   });
 
   it('flags route values that carry the run marker, a 9-digit id or a query string, and nothing else', () => {
