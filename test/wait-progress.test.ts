@@ -7,6 +7,8 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { StopWaiting, WaitTimeout, waitFor } from '../fixtures/core/poll.ts';
 import { registerSecret } from '../fixtures/core/redact.ts';
+import { targetDeadlineDerivation, targetDeadlineMs } from '../fixtures/prometheus/scrape-chain.ts';
+import type { ServiceMonitor } from '../fixtures/prometheus/service-monitor.ts';
 
 function sink(): { lines: string[]; write: (line: string) => void } {
   const lines: string[] = [];
@@ -98,5 +100,18 @@ void describe('waitFor progress lines', () => {
       (err: unknown) => err instanceof WaitTimeout && !err.message.includes('deadline:'),
     );
     assert.match(out.lines[0] as string, /\n {3}deadline \d\d:\d\d:\d\d UTC \([\d.]+ s left; 0\.3 s from \d\d:\d\d:\d\d UTC\)\n/);
+  });
+
+  void it('a derived deadline spells out the same sum it waits for (OBS-01 target deadline)', () => {
+    const sm = (interval?: string): ServiceMonitor => ({
+      apiVersion: 'monitoring.coreos.com/v1',
+      kind: 'ServiceMonitor',
+      metadata: { name: 'taskplanner', namespace: 'default' },
+      spec: { selector: { matchLabels: { app: 'taskplanner' } }, endpoints: [{ port: 'http', ...(interval ? { interval } : {}) }] },
+    });
+    assert.equal(targetDeadlineMs(sm('1m')), 270_000);
+    assert.equal(targetDeadlineDerivation(sm('1m')), "4 min 30 s = 2 min 30 s for the operator, the kubelet's Secret sync and Prometheus' reload + 2 × scrape interval 60 s (the ServiceMonitor's endpoints[0].interval)");
+    assert.equal(targetDeadlineMs(sm()), 210_000);
+    assert.match(targetDeadlineDerivation(sm()), /^3 min 30 s = 2 min 30 s .* \+ 2 × scrape interval 30 s \(the chart's global scrape_interval: the ServiceMonitor sets none\)$/);
   });
 });
