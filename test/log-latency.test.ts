@@ -5,16 +5,13 @@
  * (grafana/loki docs/sources/reference/loki-http-api.md, "Query logs within a range of time").
  */
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { after, before, describe, it } from 'node:test';
-import { promisify } from 'node:util';
 import { parse } from 'yaml';
 import { deliveryReport, describeDelivery, formatMarkerLine, markerId, parseMarkerLine, percentile, watchMarkers, type Sighting } from '../fixtures/loki/log-delivery.ts';
 import { LokiClient } from '../fixtures/loki/client.ts';
+import { runChildOk } from './support/child.ts';
 import { startReplayServer, type ReplayServer } from './support/replay-server.ts';
-
-const run = promisify(execFile);
 
 function sighting(id: string, seq: number, writtenMs: number, seenMs: number): Sighting {
   return {
@@ -78,7 +75,7 @@ void describe('the marker pod script (manifests/marker/marker-pod.yaml) run with
     const doc = parse(await readFile('manifests/marker/marker-pod.yaml', 'utf8')) as { spec: { containers: Array<{ command: string[] }> } };
     const script = doc.spec.containers[0]?.command[2] ?? '';
     const before = BigInt(Date.now()) * 1_000_000n;
-    const { stdout } = await run('sh', ['-c', script], {
+    const { stdout } = await runChildOk('sh', ['-c', script], {
       env: { PATH: process.env.PATH, RUN_ID: 'run42', MARKER_TAG: 'main', MARKER_LINES: '3', MARKER_INTERVAL_SECONDS: '0', MARKER_HOLD_SECONDS: '0' },
     });
     const afterNs = BigInt(Date.now()) * 1_000_000n;

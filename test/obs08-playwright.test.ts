@@ -4,43 +4,17 @@
  * as URLs, no Kubernetes is involved, so it must pass here.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { waitFor } from '../fixtures/core/poll.ts';
 import { PrometheusClient } from '../fixtures/prometheus/client.ts';
 import { freePort, startStandin, type Standin } from '../app-hook/standin.ts';
+import { describeOutput, runPlaywright, specsOf } from './support/child.ts';
 import { startPrometheus, type LocalPrometheus } from './support/local-stack.ts';
 
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const JOB = 'taskplanner-selftest';
-
-interface JsonReport {
-  stats: { expected: number; unexpected: number; skipped: number; flaky: number };
-  suites: JsonSuite[];
-}
-interface JsonSuite {
-  title: string;
-  specs: { title: string; tags: string[]; ok: boolean; tests: { projectName: string; results: { status: string; error?: { message?: string } }[] }[] }[];
-  suites?: JsonSuite[];
-}
-
-function specsOf(suite: JsonSuite): JsonSuite['specs'] {
-  return [...suite.specs, ...(suite.suites ?? []).flatMap(specsOf)];
-}
-
-function runPlaywright(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number | null; output: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [join(ROOT, 'node_modules/@playwright/test/cli.js'), 'test', ...args], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let output = '';
-    child.stdout.on('data', (d: Buffer) => (output += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (output += d.toString()));
-    child.once('exit', (code) => resolve({ code, output }));
-  });
-}
 
 describe('OBS-08 spec against the real stand-in and a real Prometheus', () => {
   let app: Standin;
@@ -74,7 +48,6 @@ describe('OBS-08 spec against the real stand-in and a real Prometheus', () => {
   });
 
   it('npx playwright test --grep "@OBS-08\\b" passes every OBS-08 test with only the two URLs set', async () => {
-    const reportFile = join(dir, 'report.json');
     const env: NodeJS.ProcessEnv = {
       ...process.env,
       // A developer's .env (kubeconfig, cluster services) must not leak into this run.
@@ -83,21 +56,19 @@ describe('OBS-08 spec against the real stand-in and a real Prometheus', () => {
       PROMETHEUS_URL: prom.url,
       TASKPLANNER_JOB: JOB,
       OBS_REPORT_DIR: join(dir, 'report'),
-      PLAYWRIGHT_JSON_OUTPUT_NAME: reportFile,
     };
     for (const name of ['OBS_RUN_ID', 'OBS_GREP', 'OBS_GREP_INVERT', 'TASKPLANNER_METRICS_TOKEN', 'KUBECONFIG']) delete env[name];
 
-    const run = await runPlaywright(['--grep', '@OBS-08\\b', '--reporter', 'json', '--output', join(dir, 'results')], env);
-    const report = JSON.parse(await readFile(reportFile, 'utf8').catch(() => '{"stats":{},"suites":[]}')) as JsonReport;
+    const run = await runPlaywright(['--grep', '@OBS-08\\b', '--output', join(dir, 'results')], { env, json: true });
     // The JSON reporter lists tags without their "@".
-    const obs08 = report.suites.flatMap(specsOf).filter((s) => s.tags.some((t) => t.replace(/^@/, '') === 'OBS-08'));
+    const obs08 = specsOf(run.report?.suites ?? []).filter((s) => s.tags.some((t) => t.replace(/^@/, '') === 'OBS-08'));
     // A skipped test is "ok" too: only a pass counts.
     const failures = obs08
       .filter((s) => !s.tests.every((t) => t.results.length > 0 && t.results.every((r) => r.status === 'passed')))
       .map((s) => `${s.title}: ${s.tests.flatMap((t) => t.results.map((r) => r.error?.message ?? r.status)).join('\n') || 'did not run'}`);
 
     assert.deepEqual(failures, [], `OBS-08 tests failed:\n${failures.join('\n\n')}\nstand-in output:\n${app.output().slice(-1500)}`);
-    assert.equal(obs08.length, 3, `expected the 3 OBS-08 tests to run, found ${obs08.length}; playwright said:\n${run.output.slice(-6000)}`);
-    assert.equal(run.code, 0, `playwright exited with ${run.code}:\n${run.output.slice(-6000)}`);
+    assert.equal(obs08.length, 3, `expected the 3 OBS-08 tests to run, found ${obs08.length}; playwright said:\n${describeOutput(run)}`);
+    assert.equal(run.code, 0, `playwright exited with ${run.code}:\n${describeOutput(run)}`);
   });
 });

@@ -4,9 +4,9 @@
  * plus only the preflight/setup/teardown projects. Checked with Playwright's own listing.
  */
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { describe, it } from 'node:test';
+import { before, describe, it } from 'node:test';
 import { REQUIREMENT_IDS } from '../fixtures/core/requirements.ts';
+import { describeOutput, runPlaywright } from './support/child.ts';
 
 interface Listed {
   project: string;
@@ -14,8 +14,10 @@ interface Listed {
   tags: string[];
 }
 
-function list(args: string[]): Listed[] {
-  const json = execFileSync('npx', ['playwright', 'test', '--list', '--reporter=json', ...args], { encoding: 'utf8', env: { ...process.env, OBS_ENV_FILE: '/nonexistent.env' } });
+async function list(args: string[]): Promise<Listed[]> {
+  const run = await runPlaywright(['--list', '--reporter=json', ...args], { env: { ...process.env, OBS_ENV_FILE: '/nonexistent.env' } });
+  if (run.code !== 0) throw new Error(`playwright test --list ${args.join(' ')} exited with ${run.code}\n${describeOutput(run)}`);
+  const json = run.stdout;
   interface Suite {
     specs?: { title: string; tags: string[]; tests: { projectName: string }[] }[];
     suites?: Suite[];
@@ -32,8 +34,14 @@ function list(args: string[]): Listed[] {
 const SUPPORT_PROJECTS = new Set(['preflight', 'setup', 'teardown']);
 
 describe('requirement tags', () => {
-  const all = list([]);
-  const specTests = all.filter((t) => !SUPPORT_PROJECTS.has(t.project));
+  let specTests: Listed[];
+  let grep05: Listed[];
+  // Both listings at once: each is a Playwright start-up.
+  before(async () => {
+    const [all, listed] = await Promise.all([list([]), list(['--grep', '@OBS-05\\b'])]);
+    specTests = all.filter((t) => !SUPPORT_PROJECTS.has(t.project));
+    grep05 = listed;
+  });
 
   it('every spec test carries exactly one @OBS-0N tag', () => {
     const wrong = specTests.filter((t) => t.tags.filter((tag) => /^@OBS-0\d$/.test(tag)).length !== 1);
@@ -46,7 +54,7 @@ describe('requirement tags', () => {
   });
 
   it('--grep "@OBS-05\\b" lists exactly the OBS-05 API and UI tests, plus preflight, setup and teardown', () => {
-    const listed = list(['--grep', '@OBS-05\\b']);
+    const listed = grep05;
     const specs = listed.filter((t) => !SUPPORT_PROJECTS.has(t.project));
     assert.deepEqual(
       specs.map((t) => t.project).sort(),

@@ -6,13 +6,13 @@
  * same selection before it starts. Real `playwright test` runs of synthetic specs, no cluster.
  */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import type { SignoffSummary } from '../reporters/signoff-model.ts';
+import { describeOutput, runPlaywright } from './support/child.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'selection-'));
@@ -61,22 +61,22 @@ test('the certificate is trusted', { tag: ['@OBS-07'] }, async () => {});
 test('the login page renders', { tag: ['@OBS-07', '@ui'] }, async () => {});\n`,
 );
 
-function run(name: string, args: string[], env: Record<string, string> = {}): { status: number | null; out: string; summary: SignoffSummary; seen: unknown } {
+async function run(name: string, args: string[], env: Record<string, string> = {}): Promise<{ status: number | null; out: string; summary: SignoffSummary; seen: unknown }> {
   const out = join(dir, name);
-  const res = spawnSync(process.execPath, [join(root, 'node_modules/@playwright/test/cli.js'), 'test', '-c', join(dir, 'playwright.config.mjs'), ...args], {
+  const res = await runPlaywright(['-c', join(dir, 'playwright.config.mjs'), ...args], {
     cwd: dir,
-    encoding: 'utf8',
     env: { ...process.env, SIGNOFF_DIR: out, OBS_RUN_ID: 'selftest2', CI: '', FORCE_COLOR: '0', [selectionEnv]: 'stale value from the shell', ...env },
   });
+  if (!existsSync(join(out, 'signoff.json'))) throw new Error(`the run wrote no signoff.json (exit ${res.code})\n${describeOutput(res)}`);
   const summary = JSON.parse(readFileSync(join(out, 'signoff.json'), 'utf8')) as SignoffSummary;
   const seen = summary.otherFigures.find((f) => f.name === 'selection seen by preflight')?.value;
-  return { status: res.status, out: res.stdout + res.stderr, summary, seen };
+  return { status: res.code, out: res.stdout + res.stderr, summary, seen };
 }
 const requirement = (s: SignoffSummary, id: string) => s.requirements.find((r) => r.id === id);
 
 void describe('selection from the suite Playwright resolved (real playwright runs, synthetic specs)', () => {
-  void it('a file argument selects that file\'s requirement for preflight and the sign-off; the run is partial', () => {
-    const r = run('file', ['e2e/obs-07.spec.mjs']);
+  void it('a file argument selects that file\'s requirement for preflight and the sign-off; the run is partial', async () => {
+    const r = await run('file', ['e2e/obs-07.spec.mjs']);
     assert.equal(r.status, 0, r.out);
     assert.deepEqual(r.summary.run.selected, ['OBS-07']);
     assert.equal(r.seen, 'OBS-07', 'preflight must be handed the selection before it starts');
@@ -87,8 +87,8 @@ void describe('selection from the suite Playwright resolved (real playwright run
     assert.match(r.summary.run.command ?? '', /playwright test -c \S+ e2e\/obs-07\.spec\.mjs/);
   });
 
-  void it('--project api leaves the browser test out: OBS-07 is not run, the run is partial', () => {
-    const r = run('project', ['--project', 'api']);
+  void it('--project api leaves the browser test out: OBS-07 is not run, the run is partial', async () => {
+    const r = await run('project', ['--project', 'api']);
     assert.deepEqual(r.summary.run.selected, ['OBS-03', 'OBS-07']);
     assert.equal(r.seen, 'OBS-03,OBS-07');
     assert.equal(r.summary.run.scope, 'partial');
@@ -97,27 +97,27 @@ void describe('selection from the suite Playwright resolved (real playwright run
     assert.match(r.summary.blockers.join('\n'), /filtered run: 1 of the suite's 4 tests left out of this run \(OBS-07: 1\)/);
   });
 
-  void it('--last-failed selects only what failed last time', () => {
-    const first = run('last-failed-1', [], { FAIL_03: 'yes' });
+  void it('--last-failed selects only what failed last time', async () => {
+    const first = await run('last-failed-1', [], { FAIL_03: 'yes' });
     assert.equal(first.status, 1, first.out);
     assert.equal(first.summary.run.excluded, undefined, JSON.stringify(first.summary.run));
-    const again = run('last-failed-2', ['--last-failed']);
+    const again = await run('last-failed-2', ['--last-failed']);
     assert.deepEqual(again.summary.run.selected, ['OBS-03']);
     assert.equal(again.seen, 'OBS-03');
     assert.equal(again.summary.run.scope, 'partial');
     assert.equal(requirement(again.summary, 'OBS-03')?.verdict, 'passed');
   });
 
-  void it('a grep in the config narrows the selection and is named as a filter', () => {
-    const r = run('config-grep', [], { CONFIG_GREP: '@OBS-07\\b' });
+  void it('a grep in the config narrows the selection and is named as a filter', async () => {
+    const r = await run('config-grep', [], { CONFIG_GREP: '@OBS-07\\b' });
     assert.deepEqual(r.summary.run.selected, ['OBS-07']);
     assert.equal(r.seen, 'OBS-07');
     assert.equal(r.summary.run.scope, 'partial');
     assert.match(r.summary.blockers.join('\n'), /grep in the config: \/@OBS-07\\b\//);
   });
 
-  void it('an unfiltered run leaves nothing out and hands every requirement with tests to preflight', () => {
-    const r = run('full', []);
+  void it('an unfiltered run leaves nothing out and hands every requirement with tests to preflight', async () => {
+    const r = await run('full', []);
     assert.deepEqual(r.summary.run.selected, ['OBS-03', 'OBS-07']);
     assert.equal(r.seen, 'OBS-03,OBS-07');
     // Partial only because this synthetic suite has tests for two of the eight requirements.

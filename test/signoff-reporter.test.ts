@@ -4,13 +4,13 @@
  * must write signoff.json/.md saying so and decide the run's exit status.
  */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import type { SignoffSummary } from '../reporters/signoff-model.ts';
+import { describeOutput, runPlaywright } from './support/child.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'signoff-reporter-'));
@@ -53,21 +53,22 @@ test('alloy runs on every node', { tag: '@OBS-04' }, async () => {
 `,
 );
 
-function run(name: string, args: string[], env: Record<string, string> = {}): { status: number | null; out: string; summary: SignoffSummary; md: string } {
+async function run(name: string, args: string[], env: Record<string, string> = {}): Promise<{ status: number | null; out: string; summary: SignoffSummary; md: string }> {
   const out = join(dir, name);
-  const res = spawnSync(process.execPath, [join(root, 'node_modules/@playwright/test/cli.js'), 'test', '-c', join(dir, 'playwright.config.mjs'), ...args], {
+  // Each run its own output directory: Playwright empties it at start, and runs may overlap.
+  const res = await runPlaywright(['-c', join(dir, 'playwright.config.mjs'), '--output', join(out, 'results'), ...args], {
     cwd: dir,
-    encoding: 'utf8',
     env: { ...process.env, SIGNOFF_DIR: out, OBS_RUN_ID: 'selftest1', CI: '', FORCE_COLOR: '0', ...env },
   });
+  if (!existsSync(join(out, 'signoff.json'))) throw new Error(`the run wrote no signoff.json (exit ${res.code})\n${describeOutput(res)}`);
   const summary = JSON.parse(readFileSync(join(out, 'signoff.json'), 'utf8')) as SignoffSummary;
-  return { status: res.status, out: res.stdout + res.stderr, summary, md: readFileSync(join(out, 'signoff.md'), 'utf8') };
+  return { status: res.code, out: res.stdout + res.stderr, summary, md: readFileSync(join(out, 'signoff.md'), 'utf8') };
 }
 const verdict = (s: SignoffSummary, id: string) => s.requirements.find((r) => r.id === id)?.verdict;
 
 void describe('sign-off reporter (real playwright runs, synthetic specs)', () => {
-  void it('a failed, a passed and a not-run requirement in a real run, with figures and versions', () => {
-    const { status, summary, md, out } = run('mixed', []);
+  void it('a failed, a passed and a not-run requirement in a real run, with figures and versions', async () => {
+    const { status, summary, md, out } = await run('mixed', []);
     assert.equal(status, 1, out);
     assert.equal(verdict(summary, 'OBS-01'), 'passed');
     assert.equal(verdict(summary, 'OBS-03'), 'failed');
@@ -86,13 +87,18 @@ void describe('sign-off reporter (real playwright runs, synthetic specs)', () =>
     assert.match(out, /Sign-off: NOT SIGNED OFF/);
   });
 
-  void it('a green full run in which requirements ran no test fails; a --grep run keeps its status', () => {
-    const fullRun = run('green-full', [], { ALL_PASS: '1' });
+  void it('a green full run in which requirements ran no test fails; a --grep run keeps its status', async () => {
+    // Independent runs, started together: each is mostly Playwright starting up.
+    const [fullRun, partial, filtered, nothingDropped] = await Promise.all([
+      run('green-full', [], { ALL_PASS: '1' }),
+      run('grep', ['--grep', '@OBS-01\\b'], { ALL_PASS: '1' }),
+      run('grep-invert', ['--grep-invert', 'taskplanner target|preflight records'], { ALL_PASS: '1' }),
+      run('grep-invert-nothing', ['--grep-invert', '@not-a-tag'], { ALL_PASS: '1' }),
+    ]);
     assert.equal(fullRun.summary.requirements.filter((r) => r.verdict === 'passed').length, 4);
     assert.equal(fullRun.status, 1, fullRun.out);
     assert.match(fullRun.out, /not every requirement ran: marking it failed/);
 
-    const partial = run('grep', ['--grep', '@OBS-01\\b'], { ALL_PASS: '1' });
     assert.equal(partial.status, 0, partial.out);
     assert.equal(partial.summary.run.scope, 'partial');
     assert.deepEqual(partial.summary.run.selected, ['OBS-01']);
@@ -101,12 +107,10 @@ void describe('sign-off reporter (real playwright runs, synthetic specs)', () =>
 
     // A filter that drops a test without deselecting its requirement (as --grep-invert @ui drops
     // the browser tests) is found by comparing with the suite's full list; one that drops nothing is no filter.
-    const filtered = run('grep-invert', ['--grep-invert', 'taskplanner target|preflight records'], { ALL_PASS: '1' });
     assert.equal(filtered.summary.run.scope, 'partial');
     assert.deepEqual(filtered.summary.run.excluded, ["2 of the suite's 5 tests left out of this run (untagged (preflight, setup, teardown): 1, OBS-01: 1)"]);
     assert.match(filtered.summary.blockers.join('\n'), /filtered run: 2 of the suite's 5 tests left out/);
     assert.equal(filtered.status, 0, filtered.out);
-    const nothingDropped = run('grep-invert-nothing', ['--grep-invert', '@not-a-tag'], { ALL_PASS: '1' });
     assert.equal(nothingDropped.summary.run.excluded, undefined);
   });
 });

@@ -17,6 +17,7 @@ import { fileURLToPath } from 'node:url';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const PLAYWRIGHT_CLI = join(ROOT, 'node_modules/@playwright/test/cli.js');
+const SIGNOFF_REPORTER = join(ROOT, 'reporters/signoff-reporter.ts');
 
 /** Default limit for one child, in milliseconds: ten minutes, far above any normal run on a loaded 2-core machine. */
 export const CHILD_LIMIT_MS = 600_000;
@@ -146,15 +147,17 @@ export interface PlaywrightRun extends ChildResult {
 
 /**
  * `playwright test args` as a user runs it (this repository's config unless `-c` is given), with
- * Playwright's own CLI under this Node. With `json: true` the JSON reporter runs next to the
- * list reporter (replacing the config's reporters) and its report is returned.
+ * Playwright's own CLI under this Node. With `json: true` the reporters are list, JSON and the
+ * sign-off reporter (a `--reporter` replaces the config's; the sign-off reporter must stay, as it
+ * hands the run's selection to preflight, `SELECTION_ENV` in fixtures/core/requirements.ts), and
+ * the JSON report is returned.
  */
 export async function runPlaywright(args: string[], options: ChildOptions & { json?: boolean } = {}): Promise<PlaywrightRun> {
   const dir = options.json ? await mkdtemp(join(tmpdir(), 'obs-pw-json-')) : undefined;
   try {
     const reportFile = dir ? join(dir, 'report.json') : undefined;
     const env = { ...(options.env ?? process.env), ...(reportFile ? { PLAYWRIGHT_JSON_OUTPUT_NAME: reportFile } : {}) };
-    const result = await runChild(process.execPath, [PLAYWRIGHT_CLI, 'test', ...(reportFile ? ['--reporter=list,json'] : []), ...args], { cwd: ROOT, ...options, env });
+    const result = await runChild(process.execPath, [PLAYWRIGHT_CLI, 'test', ...(reportFile ? [`--reporter=list,json,${SIGNOFF_REPORTER}`] : []), ...args], { cwd: ROOT, ...options, env });
     const text = reportFile ? await readFile(reportFile, 'utf8').catch(() => undefined) : undefined;
     return { ...result, report: text === undefined ? undefined : (JSON.parse(text) as PlaywrightJsonReport) };
   } finally {
