@@ -53,6 +53,11 @@ export function renderMarkdown(s: SignoffSummary): string {
     lines.push('');
     for (const b of s.blockers) lines.push(`- ${b}`);
   }
+  const env = s.environment;
+  // A substitute Service is a fact about what was tested that a signer must see next to the verdict.
+  for (const e of env.endpoints.filter((x) => x.substitute)) {
+    lines.push('', `⚠ ${e.component} was reached through a substitute: ${e.used ?? '?'} in place of the configured ${e.configured} (${e.how ?? ''}).`);
+  }
   const run = s.run;
   lines.push(
     '',
@@ -68,6 +73,30 @@ export function renderMarkdown(s: SignoffSummary): string {
     lines.push(
       `| **${r.id}** ${cell(r.title)} | ${MARK[r.verdict]}${blocked} | ${testCount(r)} | ${r.tests.length > r.counts.leftOut ? formatDuration(r.durationMs) : '—'} | ${cell(r.figures.map(formatFigure).join('; '))} |`,
     );
+  }
+
+  lines.push('', '## Where it ran', '', '| What | Value |', '|---|---|');
+  lines.push(`| Suite commit | ${cell(env.suiteCommit)} |`);
+  lines.push(`| Run | ${cell(`${env.runId ? `${env.runId}, ` : ''}${env.startTime} to ${env.endTime ?? '?'}`)} |`);
+  lines.push(`| Kubernetes | ${cell(env.kubernetes.summary)} |`);
+  for (const e of env.endpoints) {
+    const value = e.used === undefined ? `${e.configured} (configured; not reached in this run)` : e.used === e.configured ? `${e.used}: ${e.how ?? ''}` : `${e.used} in place of ${e.configured}: ${e.how ?? ''}`;
+    lines.push(`| ${cell(e.component)} | ${e.substitute ? '⚠ ' : ''}${cell(value)} |`);
+  }
+  lines.push('', '### Changes made to the cluster', '');
+  if (env.changes.length) {
+    lines.push('Left in the cluster on purpose by the phase\'s manifests (everything else the run created was deleted at its end):', '');
+    for (const c of env.changes) lines.push(`- ${c.object}: ${c.why} (applied by "${c.by}")`);
+  } else {
+    lines.push(env.kubernetes.used ? 'None left on purpose: everything the run created is deleted at its end (see the teardown test).' : 'None: the run did not act on a cluster.');
+  }
+  if (env.warnings.length) {
+    lines.push('', '### Configuration warnings', '');
+    for (const w of env.warnings) lines.push(`- ${w}`);
+  }
+  if (env.diagnosticsNotGathered.length) {
+    lines.push('', '### Diagnostics not gathered', '', 'For the failed tests, said once here rather than attached to each:', '');
+    for (const d of env.diagnosticsNotGathered) lines.push(`- ${d.source}: ${d.state}: ${d.reason} (${d.tests} test${d.tests === 1 ? '' : 's'})`);
   }
 
   lines.push('', '## Stack fingerprint', '');

@@ -9,7 +9,7 @@
  * - the stack's versions are annotations of type `obs-fingerprint`, JSON `{component, version}`,
  *   recorded by any test (preflight does); component names match EXPECTED_COMPONENTS ignoring case.
  */
-import { FIGURE_ANNOTATION, FINGERPRINT_ANNOTATION, type Figure } from '../fixtures/core/evidence.ts';
+import { FIGURE_ANNOTATION, FINGERPRINT_ANNOTATION, RUN_RECORD_ANNOTATION, type Figure, type RunRecordEntry } from '../fixtures/core/evidence.ts';
 import { REQUIREMENTS, REQUIREMENT_IDS, type RequirementId } from '../fixtures/core/requirements.ts';
 
 export { FINGERPRINT_ANNOTATION };
@@ -121,11 +121,64 @@ export interface RunInfo {
   dependencies?: Record<string, string[]>;
   /** Errors outside any test (a spec that does not load, a failing global setup), first line each. */
   errors?: string[];
+  /** What the reporter knows of where the run ran; the tests add what they learnt (run-record annotations). */
+  context?: RunContext;
   /**
    * What left tests of the suite out of this run (tests left out, a grep in the config, a full
    * list that could not be read): such a run is partial, whatever it passed.
    */
   excluded?: string[];
+}
+
+/** Where and when a run ran, as the runner process knows it (no request made). */
+export interface RunContext {
+  /** The suite's commit (`git rev-parse HEAD`, "+ uncommitted changes" when the tree differs), or why unknown. */
+  suiteCommit: string;
+  endTime: string;
+  /** The cluster read from the kube config at start, when the selected requirements need one. */
+  kubernetes:
+    | { needed: false }
+    | { needed: true; context: string; server: string; kubeconfig: string; contextFrom: 'KUBE_CONTEXT' | 'current-context' }
+    | { needed: true; error: string };
+  /** The endpoints the selected requirements use, as configured. */
+  endpoints: { component: string; configured: string }[];
+  /** Configuration warnings (variables that look like the suite's own but are not). */
+  warnings: string[];
+}
+
+export interface EndpointRecord {
+  component: string;
+  configured: string;
+  /** What was reached; absent when no test got as far as reaching it. */
+  used?: string;
+  how?: string;
+  substitute: boolean;
+}
+
+/** Where the run ran and what it changed, for whoever signs: one place, in signoff.md and signoff.json. */
+export interface RunEnvironment {
+  suiteCommit: string;
+  runId?: string;
+  startTime: string;
+  endTime?: string;
+  kubernetes: {
+    used: boolean;
+    context?: string;
+    /** KUBE_CONTEXT, or the kube config's current context (KUBE_CONTEXT not set). */
+    contextFrom?: 'KUBE_CONTEXT' | 'current-context';
+    server?: string;
+    kubeconfig?: string;
+    /** The API server's version, when preflight reached it. */
+    version?: string;
+    /** One sentence for a reader. */
+    summary: string;
+  };
+  endpoints: EndpointRecord[];
+  /** Objects the phase's manifests left in the cluster on purpose, and the test that applied them. */
+  changes: { object: string; why: string; by: string }[];
+  warnings: string[];
+  /** Diagnostics of failed tests that were not gathered, each source and reason once, with how many tests it concerned. */
+  diagnosticsNotGathered: { source: string; state: string; reason: string; tests: number }[];
 }
 
 export interface SignoffSummary {
@@ -146,6 +199,7 @@ export interface SignoffSummary {
   otherFigures: (Figure & { test: string })[];
   /** Tags that look like requirement tags but name none (typos such as @OBS-9). */
   unknownRequirementTags: { tag: string; test: string }[];
+  environment: RunEnvironment;
 }
 
 export function testVerdict(t: Pick<TestRecord, 'status' | 'outcome'>): Verdict {
@@ -174,6 +228,72 @@ const isFigure = (v: unknown): v is Figure =>
 
 const isFingerprint = (v: unknown): v is FingerprintEntry =>
   isObject(v) && typeof v.component === 'string' && typeof v.version === 'string' && v.component !== '';
+
+const isRunRecord = (v: unknown): v is RunRecordEntry => isObject(v) && typeof v.kind === 'string';
+
+export function runRecordsOf(t: Pick<TestRecord, 'annotations'>): RunRecordEntry[] {
+  return t.annotations
+    .filter((a) => a.type === RUN_RECORD_ANNOTATION)
+    .map((a) => parseJson(a.description, isRunRecord))
+    .filter((r): r is RunRecordEntry => r !== undefined);
+}
+
+/**
+ * The run's environment: the reporter's context (commit, times, the cluster at start, the
+ * configured endpoints) merged with what the tests recorded (the API server preflight reached,
+ * each endpoint as reached, objects left on purpose, diagnostics not gathered).
+ */
+export function environmentOf(tests: readonly TestRecord[], run: RunInfo): RunEnvironment {
+  const records = tests.filter((t) => t.inRun !== false).flatMap((t) => runRecordsOf(t).map((r) => ({ r, test: t.title })));
+  const ctx = run.context;
+  const reached = records.map((x) => x.r).find((r): r is Extract<RunRecordEntry, { kind: 'kubernetes' }> => r.kind === 'kubernetes');
+  const atStart = ctx?.kubernetes;
+  const target = atStart && 'context' in atStart ? atStart : undefined;
+  const kubernetes: RunEnvironment['kubernetes'] = { used: Boolean(reached || atStart?.needed), summary: '' };
+  const context = reached?.context ?? target?.context;
+  if (context) kubernetes.context = context;
+  if (target) kubernetes.contextFrom = target.contextFrom;
+  const server = reached?.server ?? target?.server;
+  if (server) kubernetes.server = server;
+  const kubeconfig = reached?.kubeconfig ?? target?.kubeconfig;
+  if (kubeconfig) kubernetes.kubeconfig = kubeconfig;
+  if (reached) kubernetes.version = reached.version;
+  const chosen = target?.contextFrom === 'current-context' ? " (the kube config's current context: KUBE_CONTEXT is not set)" : target ? ' (KUBE_CONTEXT)' : '';
+  kubernetes.summary = context
+    ? `context ${context}${chosen}, API server ${server ?? '?'}${reached ? ` (${reached.version}, reached by preflight)` : ' (not reached in this run)'}, kube config ${kubeconfig ?? '?'}`
+    : atStart && 'error' in atStart
+      ? `needed, but the kube config could not be read: ${atStart.error.split('\n')[0] ?? ''}`
+      : 'not used: no selected requirement needs the cluster and every endpoint it uses is a URL';
+
+  const endpoints = new Map<string, EndpointRecord>();
+  for (const e of ctx?.endpoints ?? []) endpoints.set(e.component, { component: e.component, configured: e.configured, substitute: false });
+  for (const { r } of records) {
+    if (r.kind !== 'endpoint') continue;
+    endpoints.set(r.component, { component: r.component, configured: r.configured, used: r.used, how: r.how, substitute: r.substitute });
+  }
+  const changes = new Map<string, RunEnvironment['changes'][number]>();
+  for (const { r, test } of records) if (r.kind === 'change' && !changes.has(r.object)) changes.set(r.object, { object: r.object, why: r.why, by: test });
+  const missing = new Map<string, RunEnvironment['diagnosticsNotGathered'][number]>();
+  for (const { r } of records) {
+    if (r.kind !== 'diagnostics') continue;
+    const key = `${r.source}\0${r.state}\0${r.reason}`;
+    const seen = missing.get(key);
+    if (seen) seen.tests++;
+    else missing.set(key, { source: r.source, state: r.state, reason: r.reason, tests: 1 });
+  }
+  const env: RunEnvironment = {
+    suiteCommit: ctx?.suiteCommit ?? 'unknown',
+    startTime: run.startTime,
+    kubernetes,
+    endpoints: [...endpoints.values()],
+    changes: [...changes.values()],
+    warnings: ctx?.warnings ?? [],
+    diagnosticsNotGathered: [...missing.values()],
+  };
+  if (run.runId) env.runId = run.runId;
+  if (ctx?.endTime) env.endTime = ctx.endTime;
+  return env;
+}
 
 export function figuresOf(t: Pick<TestRecord, 'annotations'>): Figure[] {
   return t.annotations
@@ -332,6 +452,7 @@ export function summarize(tests: readonly TestRecord[], run: RunInfo, now: Date 
     otherFigures: tests
       .filter((t) => t.inRun !== false && requirementsOf(t.tags).length === 0)
       .flatMap((t) => figuresOf(t).map((f) => ({ ...f, test: t.title }))),
+    environment: environmentOf(tests, run),
     unknownRequirementTags: tests.flatMap((t) =>
       t.tags.filter((tag) => REQUIREMENT_TAG.test(tag) && !REQUIREMENT_IDS.includes(tag.slice(1) as RequirementId)).map((tag) => ({ tag, test: t.title })),
     ),

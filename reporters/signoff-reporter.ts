@@ -12,16 +12,19 @@
  * into a failed run, because it cannot sign the phase off (`failIncompleteRun: false` to keep
  * Playwright's status).
  */
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { stripVTControlCharacters } from 'node:util';
 import type { FullConfig, FullResult, Reporter, Suite, TestCase, TestError } from '@playwright/test/reporter';
 import { PROBLEM_ANNOTATION } from '../fixtures/core/evidence.ts';
 import { redact } from '../fixtures/core/redact.ts';
-import { requirementsOfTests, SELECTION_ENV, selectionToEnv } from '../fixtures/core/requirements.ts';
+import { loadConfig, type SuiteConfig } from '../fixtures/core/config.ts';
+import { needsOf, requirementsOfTests, SELECTION_ENV, selectionToEnv, type RequirementId } from '../fixtures/core/requirements.ts';
+import { kubeTarget } from '../fixtures/kube/connection.ts';
 import { listFullSuite, titleOf, type FullSuiteListing, type InventoryTest } from './inventory.ts';
 import { renderMarkdown } from './signoff-markdown.ts';
-import { summarize, type SignoffSummary, type TestRecord } from './signoff-model.ts';
+import { summarize, type RunContext, type SignoffSummary, type TestRecord } from './signoff-model.ts';
 
 export interface SignoffReporterOptions {
   /** Folder for signoff.md/json; relative to the config file. Default: OBS_REPORT_DIR or playwright-report. */
@@ -145,11 +148,53 @@ export function commandOf(argv: readonly string[]): string | undefined {
   return redact(words.map((w) => (/^[\w@./:=,+-]+$/.test(w) ? w : `'${w.replace(/'/g, "'\\''")}'`)).join(' '));
 }
 
+/** The suite's commit, "+ uncommitted changes" when the work tree differs from it; or why it is unknown. */
+export function suiteCommit(dir: string): string {
+  const git = (...args: string[]) => execFileSync('git', args, { cwd: dir, encoding: 'utf8', timeout: 5_000, stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+  try {
+    const head = git('rev-parse', 'HEAD');
+    const dirty = git('status', '--porcelain', '--untracked-files=no') !== '';
+    return `${head}${dirty ? ' + uncommitted changes' : ''}`;
+  } catch {
+    return process.env.GITHUB_SHA ? `${process.env.GITHUB_SHA} (GITHUB_SHA; not a git work tree here)` : `unknown (${dir} is not a git work tree)`;
+  }
+}
+
+/**
+ * What the runner knows before any test runs of where this run will go: the cluster named by
+ * the kube config when the selection needs one (read, not contacted), and the endpoints the
+ * selected requirements use as configured.
+ */
+export function startContext(config: SuiteConfig, selected: RequirementId[]): Omit<RunContext, 'suiteCommit' | 'endTime'> {
+  const needs = needsOf(selected, config);
+  let kubernetes: RunContext['kubernetes'] = { needed: false };
+  if (needs.kubernetes) {
+    try {
+      kubernetes = { needed: true, ...kubeTarget(config.kube) };
+    } catch (err) {
+      kubernetes = { needed: true, error: err instanceof Error ? err.message : String(err) };
+    }
+  }
+  const endpoints = needs.components.map((component) => {
+    const ep = config.endpoints[component];
+    return { component, configured: ep.kind === 'url' ? ep.url : `${ep.namespace}/${ep.service}:${ep.port}` };
+  });
+  return { kubernetes, endpoints, warnings: config.warnings };
+}
+
+/** The line printed at start: which cluster the run acts on, and where that choice came from. */
+export function kubernetesLine(k: RunContext['kubernetes']): string | undefined {
+  if (!('context' in k)) return undefined;
+  const why = k.contextFrom === 'KUBE_CONTEXT' ? 'KUBE_CONTEXT' : "the kube config's current context; KUBE_CONTEXT is not set";
+  return `obs-acceptance: Kubernetes context ${k.context} (${why}), API server ${k.server}, kube config ${k.kubeconfig}`;
+}
+
 export default class SignoffReporter implements Reporter {
   private readonly options: SignoffReporterOptions;
   private config: FullConfig | undefined;
   private suite: Suite | undefined;
   private listing: FullSuiteListing | undefined;
+  private context: Omit<RunContext, 'endTime'> | undefined;
   private readonly errors: string[] = [];
   /** The last summary written, for whoever drives the reporter in-process (self-tests). */
   summary: SignoffSummary | undefined;
@@ -171,9 +216,21 @@ export default class SignoffReporter implements Reporter {
   onBegin(config: FullConfig, suite: Suite): void {
     this.config = config;
     this.suite = suite;
-    process.env[SELECTION_ENV] = selectionToEnv(requirementsOfTests(suite.allTests()));
-    if (isListing() || this.options.listFullSuite === false) return;
-    this.listing = listFullSuite(config);
+    const selected = requirementsOfTests(suite.allTests());
+    process.env[SELECTION_ENV] = selectionToEnv(selected);
+    if (isListing()) return;
+    if (this.options.listFullSuite !== false) this.listing = listFullSuite(config);
+    let suiteConfig: SuiteConfig | undefined;
+    try {
+      suiteConfig = loadConfig();
+    } catch {
+      // playwright.config.ts has already said what is wrong with the configuration.
+    }
+    const start = suiteConfig ? startContext(suiteConfig, selected) : { kubernetes: { needed: false as const }, endpoints: [], warnings: [] };
+    this.context = { suiteCommit: suiteCommit(config.configFile ? dirname(config.configFile) : process.cwd()), ...start };
+    // A run without KUBE_CONTEXT goes wherever the kube config points: say where, before anything is touched.
+    const line = kubernetesLine(start.kubernetes);
+    if (line) console.log(line);
   }
 
   /** A spec that does not load leaves no test behind: without this the page would only say "no test". */
@@ -207,6 +264,7 @@ export default class SignoffReporter implements Reporter {
       ...(process.env.OBS_RUN_ID ? { runId: process.env.OBS_RUN_ID } : {}),
       ...(this.errors.length ? { errors: [...this.errors] } : {}),
       ...(excluded.length ? { excluded } : {}),
+      ...(this.context ? { context: { ...this.context, endTime: new Date(result.startTime.getTime() + result.duration).toISOString() } } : {}),
     };
     const records = [...tests.map((t) => toRecord(t, config?.rootDir)), ...leftOut.map(leftOutRecord)];
     const summary = summarize(records, run);

@@ -4,14 +4,16 @@
  * they were selected. No cluster: every endpoint is a URL on 127.0.0.1.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import type { SignoffSummary } from '../reporters/signoff-model.ts';
 import { freePort } from './support/local-stack.ts';
 import { startReplayServer } from './support/replay-server.ts';
+import { startPortForwardReplay } from './support/kube-replay-portforward.ts';
+import { texts } from './support/leak-check.ts';
 
 const work = mkdtempSync(join(tmpdir(), 'obs-run-scope-'));
 after(() => rmSync(work, { recursive: true, force: true }));
@@ -76,6 +78,17 @@ void describe('the suite selects from what Playwright resolved (real runs of pla
     assert.match(obs07?.blockedBy?.[0]?.causes[0] ?? '', new RegExp(`^grafana \\(https://127\\.0\\.0\\.1:${port}, needed by OBS-07\\) is not ready: [^\\n]+\\n  Fix: `));
     assert.match(r.md, /\| \*\*OBS-07\*\* [^\n]*\| ⚪ not run \(blocked by preflight\) \|/);
     assert.match(r.md, new RegExp(`\`\`\`text\\ngrafana \\(https://127\\.0\\.0\\.1:${port}, needed by OBS-07\\) is not ready`));
+
+    // Where it ran, even though preflight failed: commit, run id, start and end, no cluster, the endpoint as configured.
+    const env = r.summary.environment;
+    const head = execFileSync('git', ['rev-parse', 'HEAD'], { encoding: 'utf8' }).trim();
+    assert.ok(env.suiteCommit.startsWith(head), env.suiteCommit);
+    assert.match(env.runId ?? '', /^[a-z0-9]{8}$/);
+    assert.ok(env.endTime && Date.parse(env.endTime) >= Date.parse(env.startTime), JSON.stringify(env));
+    assert.equal(env.kubernetes.used, false);
+    assert.match(env.kubernetes.summary, /^not used/);
+    assert.deepEqual(env.endpoints.map((e) => [e.component, e.configured, e.used]), [['grafana', `https://127.0.0.1:${port}`, `https://127.0.0.1:${port}`]]);
+    assert.match(r.md, /## Where it ran[\s\S]*\| Suite commit \| [0-9a-f]{40}/);
   });
 
   void it('OBS-07 against a healthy Grafana over plain HTTP: preflight refuses it with the fix, no HTTPS test passes', async () => {
@@ -90,6 +103,61 @@ void describe('the suite selects from what Playwright resolved (real runs of pla
       assert.match(obs07?.blockedBy?.[0]?.causes.join('\n') ?? '', /GRAFANA_URL is http:/);
     } finally {
       await grafana.close();
+    }
+  });
+
+  void it('through the cluster: the context used without KUBE_CONTEXT is printed at start and recorded; a substitute Service is in the sign-off and the report', async () => {
+    // The pod behind the Service: a replayed Loki (/ready and buildinfo, as Loki 3.x answers them).
+    const loki = await startReplayServer({ 'GET /ready': { headers: { 'content-type': 'text/plain' }, body: 'ready' }, 'GET /loki/api/v1/status/buildinfo': { body: { version: '2.9.10' } } });
+    // The API server: the configured monitoring/loki is missing, the chart's monitoring/loki-stack is there
+    // (Service and EndpointSlice shapes from the Kubernetes API reference, as in test/kube-route.test.ts).
+    const api = await startPortForwardReplay(
+      {
+        'GET /version': { major: '1', minor: '36', gitVersion: 'v1.36.1+replay', platform: 'linux/amd64' },
+        'GET /api/v1/namespaces/monitoring/services/loki-stack': {
+          apiVersion: 'v1',
+          kind: 'Service',
+          metadata: { name: 'loki-stack', namespace: 'monitoring', labels: { app: 'loki', release: 'loki-stack' } },
+          spec: { selector: { app: 'loki', release: 'loki-stack' }, ports: [{ name: 'http-metrics', port: 3100, targetPort: 'http-metrics' }] },
+        },
+        'GET /apis/discovery.k8s.io/v1/namespaces/monitoring/endpointslices': {
+          kind: 'EndpointSliceList',
+          apiVersion: 'discovery.k8s.io/v1',
+          metadata: {},
+          items: [
+            {
+              addressType: 'IPv4',
+              metadata: { name: 'loki-stack-x', namespace: 'monitoring' },
+              ports: [{ name: 'http-metrics', port: 3100 }],
+              endpoints: [{ addresses: ['10.42.0.20'], conditions: { ready: true }, targetRef: { kind: 'Pod', name: 'loki-stack-0' } }],
+            },
+          ],
+        },
+      },
+      Number(new URL(loki.url).port),
+    );
+    const kubeconfig = join(work, 'replay.kubeconfig');
+    writeFileSync(
+      kubeconfig,
+      `apiVersion: v1\nkind: Config\nclusters:\n- name: replay\n  cluster: {server: "${api.url}", insecure-skip-tls-verify: true}\ncontexts:\n- name: replay-ctx\n  context: {cluster: replay, user: replay-user}\ncurrent-context: replay-ctx\nusers:\n- name: replay-user\n  user: {token: replay-token}\n`,
+    );
+    try {
+      const r = await runSuite('substitute', ['--grep', '@OBS-03\\b'], { KUBECONFIG: kubeconfig });
+      assert.match(r.out, new RegExp(`obs-acceptance: Kubernetes context replay-ctx \\(the kube config's current context; KUBE_CONTEXT is not set\\), API server ${api.url.replace(/\./g, '\\.')}`));
+      const env = r.summary.environment;
+      assert.equal(env.kubernetes.context, 'replay-ctx');
+      assert.equal(env.kubernetes.contextFrom, 'current-context');
+      assert.equal(env.kubernetes.server, api.url);
+      assert.equal(env.kubernetes.version, 'v1.36.1+replay', r.out.slice(-3000));
+      const lokiUse = env.endpoints.find((e) => e.component === 'loki');
+      assert.deepEqual([lokiUse?.configured, lokiUse?.used, lokiUse?.substitute], ['monitoring/loki:3100', 'monitoring/loki-stack:3100', true]);
+      assert.match(lokiUse?.how ?? '', /monitoring\/loki does not exist; using monitoring\/loki-stack:3100/);
+      assert.match(r.md, /⚠ loki was reached through a substitute: monitoring\/loki-stack:3100 in place of the configured monitoring\/loki:3100/);
+      const report = await texts(r.reportDir);
+      assert.ok(report.some((t) => t.where.includes('index.html') && t.text.includes('monitoring/loki-stack:3100')), 'the substitute is in the HTML report too');
+    } finally {
+      await api.close();
+      await loki.close();
     }
   });
 });
