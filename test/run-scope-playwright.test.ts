@@ -106,6 +106,30 @@ void describe('the suite selects from what Playwright resolved (real runs of pla
     }
   });
 
+  void it('a URL-only run attaches no cluster diagnostics to a failure; the sign-off says once what was not gathered', async () => {
+    // Replayed Loki: /ready and buildinfo answer (preflight passes); the queries of OBS-03 do not exist, so its test fails.
+    const loki = await startReplayServer({ 'GET /ready': { headers: { 'content-type': 'text/plain' }, body: 'ready' }, 'GET /loki/api/v1/status/buildinfo': { body: { version: '3.6.7' } } });
+    try {
+      const r = await runSuite('url-only-diagnostics', ['--grep', '@OBS-03\\b'], { LOKI_URL: loki.url });
+      const obs03 = r.summary.requirements.find((x) => x.id === 'OBS-03');
+      assert.equal(obs03?.verdict, 'failed', r.out.slice(-3000));
+      // Attachments and error-context.md; a trace also carries the suite's source files, which name these words.
+      const results = (await texts(join(work, 'url-only-diagnostics', 'results'))).filter((t) => !/trace\.zip!src\//.test(t.where));
+      assert.deepEqual(results.filter((t) => /could not be gathered|No kube config|KUBECONFIG names/.test(t.text)).map((t) => t.where), [], 'before, every failure carried "could not be gathered: No kube config" twice');
+      assert.doesNotMatch(r.out, /could not be gathered/);
+      assert.deepEqual(
+        r.summary.environment.diagnosticsNotGathered.map((d) => [d.source, d.state, d.tests]),
+        [
+          ['run namespace pods, events and logs', 'does not apply', 1],
+          ['Prometheus targets not up', 'does not apply', 1],
+        ],
+      );
+      assert.match(r.md, /### Diagnostics not gathered[\s\S]*- run namespace pods, events and logs: does not apply: OBS-03 does not act on the cluster/);
+    } finally {
+      await loki.close();
+    }
+  });
+
   void it('through the cluster: the context used without KUBE_CONTEXT is printed at start and recorded; a substitute Service is in the sign-off and the report', async () => {
     // The pod behind the Service: a replayed Loki (/ready and buildinfo, as Loki 3.x answers them).
     const loki = await startReplayServer({ 'GET /ready': { headers: { 'content-type': 'text/plain' }, body: 'ready' }, 'GET /loki/api/v1/status/buildinfo': { body: { version: '2.9.10' } } });
