@@ -11,9 +11,11 @@ test.describe.serial('OBS-06 Critical alerts fire: KubePodCrashLooping for a cra
       expect(loaded.timing.forSeconds, `the rule's for (deadlines: firing ≤ ${deadlines.firing.because})`).toBeGreaterThan(0);
     });
 
-    await test.step('Watchdog, the always-firing alert, is in Alertmanager', async () => {
+    await test.step("the alert pipeline is alive and clean: Watchdog, the always-firing alert, is in Alertmanager, and no critical alert fires besides it and the run's own", async () => {
       const watchdog = await crashLoopAlert.watchdog();
       expect(watchdog.map((a) => a.labels.alertname), 'Watchdog alerts in Alertmanager').toContain('Watchdog');
+      const others = await crashLoopAlert.otherFiringAlerts();
+      expect(others.critical, others.message).toEqual([]);
     });
   });
 

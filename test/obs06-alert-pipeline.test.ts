@@ -30,7 +30,12 @@ interface RuleFile {
   groups: { name: string; interval?: string; rules: Record<string, unknown>[] }[];
 }
 
-/** The chart-rendered rule with a short `for`, range and evaluation interval, plus the chart's Watchdog. */
+/**
+ * The chart-rendered rule with a short `for`, range and evaluation interval, plus the chart's
+ * Watchdog, plus alerts nobody expected: KubeSchedulerDown and KubeControllerManagerDown as the
+ * chart renders them (critical, `absent(up{job=...} == 1)`, firing on k3s where those targets
+ * cannot be scraped; `for` dropped), a warning, and a critical alert about the run's own namespace.
+ */
 async function shortenedRules(): Promise<string> {
   const file = parse(await readFile(new URL('rules/kube-pod-crashlooping.yaml', import.meta.url), 'utf8')) as RuleFile;
   const group = file.groups[0];
@@ -42,6 +47,16 @@ async function shortenedRules(): Promise<string> {
   rule.expr = String(rule.expr).replace('[5m]', '[2s]');
   // Watchdog as kube-prometheus-stack's general.rules renders it: always firing, no `for`.
   file.groups.push({ name: 'general.rules', interval: '1s', rules: [{ alert: WATCHDOG_ALERT, expr: 'vector(1)', labels: { severity: 'none' } }] });
+  file.groups.push({
+    name: 'unexpected',
+    interval: '1s',
+    rules: [
+      { alert: 'KubeSchedulerDown', expr: 'absent(up{job="kube-scheduler"} == 1)', labels: { severity: 'critical' } },
+      { alert: 'KubeControllerManagerDown', expr: 'absent(up{job="kube-controller-manager"} == 1)', labels: { severity: 'critical' } },
+      { alert: 'KubeMemoryOvercommit', expr: 'vector(1)', labels: { severity: 'warning' } },
+      { alert: 'KubePodNotReady', expr: 'vector(1)', labels: { severity: 'critical', namespace: ours.namespace, pod: ours.pod } },
+    ],
+  });
   return stringify(file);
 }
 
@@ -173,5 +188,42 @@ void describe('OBS-06 alert lifecycle against real Prometheus and Alertmanager (
       assert.match(err.message, /CrashLoopBackOff series for the pod is not in Prometheus/);
       return true;
     });
+  });
+
+  void it("lists every firing alert besides Watchdog and the run's own; each critical one that would page is named with its labels", async () => {
+    const lifecycle = new AlertLifecycle(prometheus, alertmanager, ours, { slackSeconds: 3, intervalsMs: [200] });
+    // A silenced critical alert pages nobody: it is listed, and does not count against the pipeline.
+    await http({
+      method: 'POST',
+      url: `${am.url}/api/v2/silences`,
+      body: {
+        matchers: [{ name: 'alertname', value: 'KubeControllerManagerDown', isRegex: false, isEqual: true }],
+        startsAt: new Date().toISOString(),
+        endsAt: new Date(Date.now() + 3_600_000).toISOString(),
+        createdBy: 'obs06 self-test',
+        comment: 'silenced on purpose',
+      },
+    });
+    const expected = ['KubeSchedulerDown', 'KubeControllerManagerDown', 'KubeMemoryOvercommit'];
+    const { value: others } = await waitFor(
+      'the unexpected alerts in Alertmanager, the silence applied',
+      () => lifecycle.otherFiring(),
+      (o) => {
+        const names = o.alerts.map((a) => a.labels.alertname);
+        const silenced = o.alerts.find((a) => a.labels.alertname === 'KubeControllerManagerDown')?.state === 'suppressed';
+        return expected.every((n) => names.includes(n)) && silenced ? undefined : `seen so far: ${names.join(', ') || 'none'}`;
+      },
+      { timeoutMs: 15_000, intervalsMs: [200] },
+    );
+    const names = others.alerts.map((a) => a.labels.alertname);
+    assert.ok(!names.includes(WATCHDOG_ALERT), 'Watchdog is the pipeline working, not an unexpected alert');
+    assert.ok(!others.alerts.some((a) => a.labels.namespace === ours.namespace), "the run's own alerts (its namespace) are not listed");
+    assert.deepEqual(names.slice(0, 2), ['KubeSchedulerDown', 'KubeControllerManagerDown'], 'critical first');
+    // absent(… == 1) carries no labels of the selector: the chart's alert has only its severity (and external labels).
+    assert.deepEqual(others.critical, ['KubeSchedulerDown{severity="critical"}']);
+    assert.match(others.message, /1 critical alert\(s\) fire besides Watchdog and this run's own, each paging someone:\n {2}- KubeSchedulerDown\{severity="critical"\} active since \S+/);
+    assert.match(others.message, /kubeScheduler\.enabled.*manifests\/kube-prometheus-stack\/values\.yaml/);
+    assert.match(others.summary, /^\d+: KubeSchedulerDown\{severity="critical"\}; KubeControllerManagerDown\{severity="critical"\} \(silenced\); /);
+    assert.match(others.summary, /KubeMemoryOvercommit\{severity="warning"\}/);
   });
 });
