@@ -322,12 +322,12 @@ void describe('preflight names the certificate at fault instead of a bare OpenSS
     assert.match(problem, /Fix: renew the leaf/);
   });
 
-  void test('a chain the TLS check trusts but fetch does not (root outside NODE_EXTRA_CA_CERTS): preflight says so and how to hand it over', async () => {
+  void test('a chain the TLS check trusts but fetch does not (CA_FILE not in NODE_EXTRA_CA_CERTS): preflight says so and how to hand it over', async () => {
     const r = await preflight(chain.full, chain.rootPem);
     const problem = r.problems[0] ?? '';
     assert.match(problem, /is not ready: .*UNABLE_TO_GET_ISSUER_CERT_LOCALLY/);
     assert.match(problem, /The TLS check against the system store .* passes/);
-    assert.match(problem, /Fix: add the PEM of the root that signs it to CA_FILE/);
+    assert.match(problem, /Fix: start Playwright with NODE_EXTRA_CA_CERTS=\S+preflight-ca\.pem in its environment/);
   });
 });
 
