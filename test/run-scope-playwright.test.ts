@@ -4,8 +4,7 @@
  * they were selected. No cluster: every endpoint is a URL on 127.0.0.1.
  */
 import assert from 'node:assert/strict';
-import { execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -14,6 +13,7 @@ import { freePort } from './support/local-stack.ts';
 import { startReplayServer } from './support/replay-server.ts';
 import { startPortForwardReplay } from './support/kube-replay-portforward.ts';
 import { texts } from './support/leak-check.ts';
+import { describeOutput, runChildOk, runPlaywright } from './support/child.ts';
 
 const work = mkdtempSync(join(tmpdir(), 'obs-run-scope-'));
 after(() => rmSync(work, { recursive: true, force: true }));
@@ -29,8 +29,8 @@ export interface SuiteRun {
   reportDir: string;
 }
 
-/** `npx playwright test <args>` of the suite itself, in a clean environment plus `env`. */
-export function runSuite(name: string, args: string[], env: Record<string, string>): Promise<SuiteRun> {
+/** `playwright test <args>` of the suite itself, in a clean environment plus `env`. */
+export async function runSuite(name: string, args: string[], env: Record<string, string>): Promise<SuiteRun> {
   const reportDir = join(work, name, 'report');
   const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !SUITE_VARIABLES.test(k)));
   const full = {
@@ -38,26 +38,17 @@ export function runSuite(name: string, args: string[], env: Record<string, strin
     OBS_ENV_FILE: join(work, 'none.env'),
     OBS_REPORT_DIR: reportDir,
     KUBECONFIG: join(work, 'no-kubeconfig'),
-    PREFLIGHT_TIMEOUT_MS: '3000',
+    // Generous: every endpoint here is local and answers or refuses at once; a short limit would only fail on a loaded machine.
+    PREFLIGHT_TIMEOUT_MS: '60000',
     CI: '',
     FORCE_COLOR: '0',
     ...env,
   };
-  return new Promise((resolve, reject) => {
-    const child = spawn('npx', ['playwright', 'test', '--output', join(work, name, 'results'), ...args], { env: full });
-    let out = '';
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (out += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => {
-      try {
-        const summary = JSON.parse(readFileSync(join(reportDir, 'signoff.json'), 'utf8')) as SignoffSummary;
-        resolve({ code, out, summary, md: readFileSync(join(reportDir, 'signoff.md'), 'utf8'), reportDir });
-      } catch (err) {
-        reject(new Error(`no sign-off written (${String(err)}); the run printed:\n${out.slice(-4000)}`));
-      }
-    });
-  });
+  const run = await runPlaywright(['--output', join(work, name, 'results'), ...args], { env: full });
+  const out = `${run.stdout}${run.stderr}`;
+  if (!existsSync(join(reportDir, 'signoff.json'))) throw new Error(`no sign-off written (exit ${run.code})\n${describeOutput(run)}`);
+  const summary = JSON.parse(readFileSync(join(reportDir, 'signoff.json'), 'utf8')) as SignoffSummary;
+  return { code: run.code, out, summary, md: readFileSync(join(reportDir, 'signoff.md'), 'utf8'), reportDir };
 }
 
 void describe('the suite selects from what Playwright resolved (real runs of playwright.config.ts)', () => {
@@ -81,7 +72,7 @@ void describe('the suite selects from what Playwright resolved (real runs of pla
 
     // Where it ran, even though preflight failed: commit, run id, start and end, no cluster, the endpoint as configured.
     const env = r.summary.environment;
-    const head = execFileSync('git', ['rev-parse', 'HEAD'], { encoding: 'utf8' }).trim();
+    const head = (await runChildOk('git', ['rev-parse', 'HEAD'])).stdout.trim();
     assert.ok(env.suiteCommit.startsWith(head), env.suiteCommit);
     assert.match(env.runId ?? '', /^[a-z0-9]{8}$/);
     assert.ok(env.endTime && Date.parse(env.endTime) >= Date.parse(env.startTime), JSON.stringify(env));
