@@ -6,7 +6,7 @@
  *   (wording pinned by pkg/api/dashboard_test.go). The namespace here is `org-2`, to show the
  *   client follows the path in the message instead of building one.
  * - The v2 resource is CONSTRUCTED from the exact 13.1.0 types in @grafana/schema 13.1.0
- *   (dist/types/schema/dashboard/v2: Dashboard, PanelKind, QueryGroupKind, PanelQueryKind,
+ *   (dist/types/schema/dashboard/v2, and v2alpha1 for an older save: Dashboard, PanelKind, QueryGroupKind, PanelQueryKind,
  *   DataQueryKind, LibraryPanelKind, GridLayoutKind, RowsLayoutKind, TabsLayoutKind,
  *   AutoGridLayoutKind), not captured from a server.
  * - A v1 answer of the same API carries the classic JSON in `spec` with `status.conversion`
@@ -161,6 +161,29 @@ void describe('v2 dashboards through the API Grafana names in its 406 (replayed 
     assert.equal(found?.dashboard.title, 'Converted');
     assert.equal(found?.dashboard.storage?.readThrough, '/apis/dashboard.grafana.app/v1/namespaces/default/dashboards/converted');
     assert.deepEqual(found?.dashboard.panels?.[0]?.targets, [{ refId: 'A', expr: 'up' }]);
+  });
+
+  void it('an older v2alpha1 save (plugin in vizConfig.kind, datasource on the query) maps the same way', () => {
+    const { dashboard } = dashboardFromV2({
+      apiVersion: 'dashboard.grafana.app/v2alpha1',
+      metadata: { name: 'old' },
+      spec: {
+        title: 'Old',
+        elements: {
+          'panel-1': {
+            kind: 'Panel',
+            spec: {
+              id: 1,
+              title: 'Up',
+              data: { spec: { queries: [{ kind: 'PanelQuery', spec: { refId: 'A', hidden: false, datasource: { type: 'prometheus', uid: 'prom' }, query: { kind: 'prometheus', spec: { expr: 'up' } } } }] } },
+              vizConfig: { kind: 'stat' },
+            },
+          },
+        },
+        layout: { kind: 'GridLayout', spec: { items: [gridItem('panel-1', 0, 0, 6, 4)] } },
+      },
+    });
+    assert.deepEqual(dashboard.panels, [{ id: 1, type: 'stat', title: 'Up', gridPos: { x: 0, y: 0, w: 6, h: 4 }, targets: [{ expr: 'up', refId: 'A', hide: false, datasource: { type: 'prometheus', uid: 'prom' } }] }]);
   });
 
   void it('the path is parsed from the message as Grafana words it, whatever the namespace', () => {
