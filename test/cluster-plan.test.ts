@@ -4,7 +4,6 @@
  * files we own exist and parse, and the steps come in the order the stack needs.
  */
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
@@ -18,6 +17,7 @@ import { checkTls } from '../fixtures/grafana/tls-check.ts';
 import { clusterDownPlan, clusterUpPlan, formatPlan, PIN_CHECK_SCRIPT, PLAN_FILES, shellQuote, type Step } from '../scripts/lib/cluster-plan.ts';
 import { FRONT_DOOR, frontDoorSteps } from '../scripts/lib/front-door.ts';
 import { parseFlags, runPlan, StepFailed } from '../scripts/lib/run-plan.ts';
+import { describeOutput, runChild, runChildOk } from './support/child.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const readYaml = (path: string): unknown => parse(readFileSync(`${root}/${path}`, 'utf8'));
@@ -34,19 +34,15 @@ const position = (plan: Step[], what: string, pred: (argv: string[]) => boolean)
 const helmRelease = (release: string) => (argv: string[]) => argv[0] === 'helm' && argv[1] === 'upgrade' && argv[3] === release;
 const has = (...words: string[]) => (argv: string[]) => words.every((w) => argv.includes(w));
 
-/** Runs a script with only Node on the PATH: any docker/k3d/helm/kubectl call would fail. */
-function runScript(script: string, args: string[]): string {
-  return execFileSync(process.execPath, [script, ...args], {
-    cwd: root,
-    encoding: 'utf8',
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: { PATH: '/nonexistent', HOME: process.env.HOME ?? '/tmp' },
-  });
-}
+/** Scripts run with only Node on the PATH: any docker/k3d/helm/kubectl call would fail. */
+const scriptOptions = { cwd: root, env: { PATH: '/nonexistent', HOME: process.env.HOME ?? '/tmp' } };
+const runScript = (script: string, args: string[]) => runChild(process.execPath, [script, ...args], scriptOptions);
+/** The script's stdout; a non-zero exit throws with its output. */
+const scriptOutput = async (script: string, args: string[]) => (await runChildOk(process.execPath, [script, ...args], scriptOptions)).stdout;
 
 void describe('cluster plan (dry run, no cluster)', () => {
-  void it('cluster:up --dry-run prints the whole plan, in order, and runs nothing', () => {
-    const out = runScript('scripts/cluster-up.ts', ['--dry-run']);
+  void it('cluster:up --dry-run prints the whole plan, in order, and runs nothing', async () => {
+    const out = await scriptOutput('scripts/cluster-up.ts', ['--dry-run']);
     assert.match(out, new RegExp(`Dry run: ${plain.length} steps, nothing is executed`));
     let from = 0;
     for (const step of plain) {
@@ -56,22 +52,21 @@ void describe('cluster plan (dry run, no cluster)', () => {
     }
   });
 
-  void it('cluster:up --dry-run --rehearse-migration prints the Promtail install; cluster:down --dry-run the delete', () => {
-    assert.match(runScript('scripts/cluster-up.ts', ['--dry-run', '--rehearse-migration']), /helm upgrade --install promtail promtail/);
-    const down = runScript('scripts/cluster-down.ts', ['--dry-run']);
+  void it('cluster:up --dry-run --rehearse-migration prints the Promtail install; cluster:down --dry-run the delete', async () => {
+    assert.match(await scriptOutput('scripts/cluster-up.ts', ['--dry-run', '--rehearse-migration']), /helm upgrade --install promtail promtail/);
+    const down = await scriptOutput('scripts/cluster-down.ts', ['--dry-run']);
     assert.match(down, new RegExp(`k3d cluster delete ${CLUSTER.name}`));
     const downPlan = clusterDownPlan();
     assert.equal(downPlan.at(-1)?.argv.join(' '), `k3d cluster delete ${CLUSTER.name}`);
     assert.ok(downPlan.slice(0, -1).some((st) => has('docker', 'rm', FRONT_DOOR.container)(st.argv)), 'cluster:down also removes the front door');
-    assert.match(runScript('scripts/cluster-up.ts', ['--dry-run', '--tls-front-door']), /docker run --detach --name obs-grafana-front-door/);
+    assert.match(await scriptOutput('scripts/cluster-up.ts', ['--dry-run', '--tls-front-door']), /docker run --detach --name obs-grafana-front-door/);
   });
 
-  void it('an unknown flag stops the script instead of building something else', () => {
+  void it('an unknown flag stops the script instead of building something else', async () => {
     assert.throws(() => parseFlags(['--dryrun'], ['--dry-run']), /Unknown argument "--dryrun"/);
-    assert.throws(
-      () => runScript('scripts/cluster-up.ts', ['--rehearse']),
-      (e: { status?: number; stderr?: string }) => e.status === 1 && /Unknown argument "--rehearse"/.test(e.stderr ?? ''),
-    );
+    const r = await runScript('scripts/cluster-up.ts', ['--rehearse']);
+    assert.equal(r.code, 1, describeOutput(r));
+    assert.match(r.stderr, /Unknown argument "--rehearse"/);
   });
 
   void it('every chart is installed at its pinned version from its repository', () => {
@@ -87,14 +82,14 @@ void describe('cluster plan (dry run, no cluster)', () => {
     assert.equal(CHARTS.loki.repo, 'https://grafana-community.github.io/helm-charts', 'the OSS Loki chart lives in grafana-community since 2026-03-16');
   });
 
-  void it('the first step checks every chart pin against its repository, before Docker, k3d or Helm is touched', () => {
+  void it('the first step checks every chart pin against its repository, before Docker, k3d or Helm is touched', async () => {
     for (const plan of [plain, rehearsal, withFrontDoor]) {
       assert.deepEqual(plan[0]?.argv, ['node', PIN_CHECK_SCRIPT], formatPlan(plan));
       assert.equal(plan[0]?.only, undefined, 'the pin check is never skipped');
     }
     // The check reads CHARTS itself, so Promtail's pin is checked also when no rehearsal installs it.
     assert.match(readFileSync(`${root}/${PIN_CHECK_SCRIPT}`, 'utf8'), /runPinCheck\(CHARTS\)/);
-    const out = runScript('scripts/cluster-up.ts', ['--dry-run']);
+    const out = await scriptOutput('scripts/cluster-up.ts', ['--dry-run']);
     assert.match(out, /^ 1\. Every pinned chart version is released in its repository\n {5}node scripts\/check-chart-pins\.ts$/m);
   });
 
@@ -194,7 +189,7 @@ void describe('cluster plan (dry run, no cluster)', () => {
   void it("the front door's openssl steps, run for real, give a chain the suite's own TLS check accepts", async () => {
     const dir = mkdtempSync(join(tmpdir(), 'front-door-'));
     const certSteps = frontDoorSteps(dir, dir).filter((st) => ['mkdir', 'openssl', 'chmod'].includes(st.argv[0] ?? '') && !st.argv.some((a) => a.includes('.pki')));
-    for (const st of certSteps) execFileSync(st.argv[0] ?? '', st.argv.slice(1), { cwd: dir, stdio: 'ignore' });
+    for (const st of certSteps) await runChildOk(st.argv[0] ?? '', st.argv.slice(1), { cwd: dir });
     const tls = join(dir, FRONT_DOOR.tlsDir);
     const server = createServer({ key: readFileSync(join(tls, 'grafana.key')), cert: readFileSync(join(tls, 'grafana.pem')) }, (_req, res) => res.end('ok'));
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

@@ -6,7 +6,6 @@
  * at start instead of being ignored in silence.
  */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,6 +13,7 @@ import { after, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { editDistance, loadConfig, unknownVariableWarnings } from '../fixtures/core/config.ts';
 import { loadKubeConfig } from '../fixtures/kube/connection.ts';
+import { runChild, runPlaywright } from './support/child.ts';
 import { freePort } from './support/local-stack.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -64,9 +64,9 @@ void describe('kube config mistakes are named with the file and the fix', () => 
     const path = kubeconfig('closed', cluster(`https://127.0.0.1:${port}`));
     const env: NodeJS.ProcessEnv = { ...process.env, KUBECONFIG: path, OBS_ENV_FILE: join(work, 'none.env'), PREFLIGHT_TIMEOUT_MS: '3000' };
     delete env.KUBE_CONTEXT;
-    const r = spawnSync(process.execPath, [join(root, 'scripts/sweep.ts'), '--dry-run'], { cwd: root, env, encoding: 'utf8', timeout: 60_000 });
+    const r = await runChild(process.execPath, [join(root, 'scripts/sweep.ts'), '--dry-run'], { cwd: root, env });
     const out = `${r.stdout}${r.stderr}`;
-    assert.equal(r.status, 1, out);
+    assert.equal(r.code, 1, out);
     assert.match(out, new RegExp(`sweep: Kubernetes API server https://127\\.0\\.0\\.1:${port} \\(context here, from KUBECONFIG=${path}\\) is not reachable: .*ECONNREFUSED`));
     assert.match(out, /Fix: start the local cluster with "npm run cluster:up"/);
     assert.doesNotMatch(out, /Failed to fetch resource metadata/);
@@ -84,11 +84,11 @@ void describe('variables that look like the suite\'s own but are not', () => {
     assert.deepEqual(loadConfig({ LOKI_URI: 'http://loki:3100' }).warnings.length, 1);
   });
 
-  void it('a real run warns at start, in the runner only, before anything else is decided', () => {
+  void it('a real run warns at start, in the runner only, before anything else is decided', async () => {
     const env: NodeJS.ProcessEnv = { ...process.env, LOKI_URI: 'http://127.0.0.1:3100', OBS_ENV_FILE: join(work, 'none.env') };
-    const r = spawnSync('npx', ['playwright', 'test', '--list', '--grep', '@OBS-03\\b'], { cwd: root, env, encoding: 'utf8', timeout: 120_000 });
+    const r = await runPlaywright(['--list', '--grep', '@OBS-03\\b'], { env });
     const out = `${r.stdout}${r.stderr}`;
-    assert.equal(r.status, 0, out);
+    assert.equal(r.code, 0, out);
     const lines = out.split('\n').filter((l) => l.includes('LOKI_URI'));
     assert.deepEqual(lines, ['obs-acceptance: warning: LOKI_URI is set but is not a variable of this suite, so it is ignored. Did you mean LOKI_URL? (.env.example lists every variable.)']);
   });

@@ -5,7 +5,6 @@
  * nowhere — console, junit.xml, HTML report, error-context.md.
  */
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -13,6 +12,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { ConfigError, loadConfig } from '../fixtures/core/config.ts';
 import { redact } from '../fixtures/core/redact.ts';
+import { runPlaywright } from './support/child.ts';
 import { texts } from './support/leak-check.ts';
 import { freePort } from './support/local-stack.ts';
 
@@ -54,11 +54,8 @@ void describe('credentials in endpoint URLs', () => {
         CI: '',
       };
       for (const k of ['GRAFANA_USER', 'GRAFANA_PASSWORD', 'GRAFANA_TOKEN', 'OBS_RUN_ID']) delete env[k];
-      const result = await new Promise<{ code: number; out: string }>((resolve) => {
-        execFile('npx', ['playwright', 'test', '--grep', '@OBS-07\\b', '--output', join(work, 'test-results')], { env, timeout: 120_000, maxBuffer: 20 * 1024 * 1024 }, (err, stdout, stderr) =>
-          resolve({ code: typeof err?.code === 'number' ? err.code : err ? 1 : 0, out: `${stdout}\n${stderr}` }),
-        );
-      });
+      const run = await runPlaywright(['--grep', '@OBS-07\\b', '--output', join(work, 'test-results')], { env });
+      const result = { code: run.code, out: `${run.stdout}\n${run.stderr}` };
       assert.equal(result.code, 2, `expected the configuration error exit code; the run printed:\n${result.out.slice(-3000)}`);
       assert.match(result.out, /GRAFANA_URL: holds credentials \(https:\/\/admin:\[REDACTED\]@127\.0\.0\.1:\d+\)/);
       const forms = [password, encodeURIComponent(password), Buffer.from(password).toString('base64').replace(/=+$/, '')];
