@@ -115,8 +115,10 @@ void describe('marker reader against replayed Loki API responses', () => {
       query: '{namespace="ns"} |= "obsmk-r9"',
       expected,
       sinceMs: now,
-      budgetMs: 400,
-      graceMs: 200,
+      // Line 3 never arrives, so the watch always lasts budget + grace; they are long enough for the
+      // three polls this needs (every 50 ms) to happen on a loaded machine too.
+      budgetMs: 3_000,
+      graceMs: 1_000,
       intervalMs: 50,
     });
     assert.deepEqual([...seen.keys()], [expected[0]?.id, expected[1]?.id]);
@@ -124,7 +126,7 @@ void describe('marker reader against replayed Loki API responses', () => {
     assert.deepEqual(seen.get(expected[0]?.id ?? '')?.labels, { namespace: 'ns', pod: 'obs-marker-main' });
     assert.match(timeout ?? '', /2 of 3 marker lines seen so far/);
     assert.equal(server.requests.at(-1)?.query.get('query'), '{namespace="ns"} |= "obsmk-r9"');
-    const report = deliveryReport(expected, seen, 400);
+    const report = deliveryReport(expected, seen, 3_000);
     assert.deepEqual(report.missing.map((l) => l.seq), [3]);
   });
 });
