@@ -108,7 +108,7 @@ before(async () => {
 });
 after(() => server.close());
 
-const client = () => new GrafanaClient(base, { kind: 'basic', user: USER, password: PASSWORD }, { timeoutMs: 2_000 });
+const client = () => new GrafanaClient(base, { kind: 'basic', user: USER, password: PASSWORD }, { timeoutMs: 30_000 });
 
 void describe('GrafanaClient against replayed Grafana API responses', () => {
   void test('API login yields the session cookies, drops cookies being cleared, and registers them for redaction', async () => {
@@ -124,7 +124,7 @@ void describe('GrafanaClient against replayed Grafana API responses', () => {
   });
 
   void test('a refused login says which user and what to check, and never shows the password', async () => {
-    const bad = new GrafanaClient(base, { kind: 'basic', user: USER, password: `wrong-${randomUUID()}` }, { timeoutMs: 2_000 });
+    const bad = new GrafanaClient(base, { kind: 'basic', user: USER, password: `wrong-${randomUUID()}` }, { timeoutMs: 30_000 });
     await assert.rejects(bad.login(), (err: Error) => {
       assert.match(err.message, /refused the login of user "admin" \(HTTP 401: Invalid username or password\)\. Check GRAFANA_USER\/GRAFANA_PASSWORD/);
       assert.doesNotMatch(err.message, /wrong-password-42/);
@@ -179,7 +179,7 @@ void describe('datasource checks against replayed Grafana API responses', () => 
   });
 
   void test('a missing type and an unreachable Alertmanager are verdicts, not exceptions', async () => {
-    const onlyAm = new GrafanaClient(base, { kind: 'basic', user: USER, password: PASSWORD }, { timeoutMs: 2_000 });
+    const onlyAm = new GrafanaClient(base, { kind: 'basic', user: USER, password: PASSWORD }, { timeoutMs: 30_000 });
     const am = await import('../fixtures/grafana/datasources.ts').then((m) =>
       m.checkDatasource(onlyAm, { id: 9, uid: 'am-gone', name: 'AM gone', type: 'alertmanager', url: 'http://gone:9093', access: 'proxy', isDefault: false, jsonData: {} }),
     );

@@ -77,7 +77,7 @@ void describe('Loki through Grafana /api/ds/query against replayed Grafana API r
       'GET /api/datasources': { body: DATASOURCES },
       'POST /api/ds/query': { body: { results: { A: { status: 200, frames: [LEGACY] } } } },
     });
-    grafana = new GrafanaClient(server.url, { kind: 'token', token: TOKEN }, { timeoutMs: 2_000 });
+    grafana = new GrafanaClient(server.url, { kind: 'token', token: TOKEN }, { timeoutMs: 30_000 });
   });
   after(() => server.close());
 

@@ -111,7 +111,7 @@ void describe('marker reader against replayed Loki API responses', () => {
   void it('notes the first sighting of each line and says how the wait ended when one never arrives', async () => {
     const expected = [1, 2, 3].map((seq) => ({ id: markerId('r9', 'main', seq), seq }));
     const { seen, timeout } = await watchMarkers({
-      loki: new LokiClient(server.url, { timeoutMs: 1_000 }),
+      loki: new LokiClient(server.url, { timeoutMs: 30_000 }),
       query: '{namespace="ns"} |= "obsmk-r9"',
       expected,
       sinceMs: now,

@@ -87,7 +87,7 @@ void describe('Loki client against replayed Loki API responses', () => {
       'GET /loki/api/v1/labels': { body: { status: 'success', data: ['foo', 'bar', 'baz'] } },
       'GET /loki/api/v1/label/foo/values': { body: { status: 'success', data: ['cat', 'dog', 'axolotl'] } },
     });
-    loki = new LokiClient(server.url, { tenant: 'tenant-1', timeoutMs: 2_000 });
+    loki = new LokiClient(server.url, { tenant: 'tenant-1', timeoutMs: 30_000 });
   });
   after(() => server.close());
 
@@ -154,7 +154,7 @@ void describe('Loki client against replayed Loki API responses', () => {
 
   void it('without a tenant, a 401 says to set LOKI_TENANT', async () => {
     server.route('GET /loki/api/v1/labels', { status: 401, headers: TEXT, body: 'no org id\n' });
-    const bare = new LokiClient(server.url, { timeoutMs: 2_000 });
+    const bare = new LokiClient(server.url, { timeoutMs: 30_000 });
     await assert.rejects(bare.labels(), /set LOKI_TENANT/);
     assert.equal(server.requests.at(-1)?.headers['x-scope-orgid'], undefined);
   });

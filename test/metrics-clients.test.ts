@@ -70,7 +70,7 @@ describe('Prometheus and Alertmanager clients against the real local stack', () 
       'both targets to be scraped once',
       () => client.targets('active'),
       (t) => (t.activeTargets.length === 2 && t.activeTargets.every((x) => x.health !== 'unknown') ? undefined : `health: ${t.activeTargets.map((x) => x.health).join(',')}`),
-      { timeoutMs: 15_000, intervalsMs: [200] },
+      { timeoutMs: 60_000, intervalsMs: [200] },
     );
     const self = targets.activeTargets.find((t) => t.labels.job === 'self');
     const down = targets.activeTargets.find((t) => t.labels.job === 'nothing-listens');
@@ -87,7 +87,7 @@ describe('Prometheus and Alertmanager clients against the real local stack', () 
   });
 
   it('answers instant queries for present and absent series', async () => {
-    const { value } = await waitFor('up{job="self"} == 1', () => client.queryValue('up{job="self"}'), (v) => (v === 1 ? undefined : `got ${v}`), { timeoutMs: 10_000 });
+    const { value } = await waitFor('up{job="self"} == 1', () => client.queryValue('up{job="self"}'), (v) => (v === 1 ? undefined : `got ${v}`), { timeoutMs: 60_000 });
     assert.equal(value, 1);
     assert.equal(await client.queryValue('up{job="does-not-exist"}'), undefined);
     assert.equal((await client.series('up{job="nothing-listens"}')).length, 1);
@@ -113,7 +113,7 @@ describe('Prometheus and Alertmanager clients against the real local stack', () 
     assert.ok(found, 'rule loaded');
     assert.equal(found.group.interval, 1);
     assert.equal(found.rule.duration, 3);
-    const { value: groups } = await waitFor('rules evaluated', () => client.ruleGroups(), (g) => (g[0]?.rules.every((r) => r.health === 'ok') ? undefined : 'not evaluated yet'), { timeoutMs: 10_000 });
+    const { value: groups } = await waitFor('rules evaluated', () => client.ruleGroups(), (g) => (g[0]?.rules.every((r) => r.health === 'ok') ? undefined : 'not evaluated yet'), { timeoutMs: 60_000 });
     assert.equal(groups[0]?.rules.length, 2);
   });
 
@@ -126,14 +126,14 @@ describe('Prometheus and Alertmanager clients against the real local stack', () 
         if (states.at(-1) !== state) states.push(state);
         return state === 'firing' ? undefined : `state ${state}`;
       },
-      { timeoutMs: 20_000, intervalsMs: [200] },
+      { timeoutMs: 60_000, intervalsMs: [200] },
     );
     assert.ok(states.includes('pending'), `pending seen before firing (saw ${states.join(' → ')})`);
     const { value: delivered } = await waitFor(
       'the alert to reach Alertmanager',
       () => amClient.alerts({ alertname: 'SelfTestAlwaysFiring' }),
       (alerts) => (alerts.length === 1 ? undefined : `${alerts.length} alerts`),
-      { timeoutMs: 20_000 },
+      { timeoutMs: 60_000 },
     );
     assert.equal(delivered[0]?.labels.selftest, 'yes');
     assert.equal(delivered[0]?.status.state, 'active');

@@ -99,7 +99,7 @@ describe('OBS-01 ScrapeCheck against a real Prometheus and replayed Kubernetes',
     t.after(() => kube.close());
     const selection = await scrape.selection(sm);
     assert.deepEqual(selection.reasons, []);
-    const { target, verdict } = await scrape.waitForTaskPlannerUp(sm, 20_000);
+    const { target, verdict } = await scrape.waitForTaskPlannerUp(sm, 60_000);
     assert.equal(target.labels.job, 'taskplanner');
     assert.equal(target.scrapePool, 'serviceMonitor/default/taskplanner/0');
     assert.deepEqual(
@@ -124,7 +124,7 @@ describe('OBS-01 ScrapeCheck against a real Prometheus and replayed Kubernetes',
       'the reloaded Prometheus to scrape only the closed port',
       () => client.targets('active'),
       (t) => (t.activeTargets.length === 1 && t.activeTargets[0]?.scrapeUrl.includes(`:${closedPort}/`) ? undefined : 'old target still active'),
-      { timeoutMs: 10_000 },
+      { timeoutMs: 60_000 },
     );
     await assert.rejects(scrape.waitForTaskPlannerUp(sm, 4_000), (err: unknown) => {
       assert.ok(err instanceof Error);

@@ -38,7 +38,7 @@ describe('OBS-08 spec against the real stand-in and a real Prometheus', () => {
       `the stand-in to be an active, healthy target of job ${JOB}`,
       async () => (await client.targets('active')).activeTargets.filter((t) => t.labels.job === JOB).map((t) => t.health),
       (health) => (health.includes('up') ? undefined : `target health: ${JSON.stringify(health)}`),
-      { timeoutMs: 20_000, intervalsMs: [250, 500] },
+      { timeoutMs: 60_000, intervalsMs: [250, 500] },
     );
   });
 

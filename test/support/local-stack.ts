@@ -160,10 +160,10 @@ async function startProcess(binary: string, args: string[], port: number, readyP
       `${binary} on ${url} to be ready`,
       async () => {
         if (exited) throw new Error(`${binary} ${exited}: ${output.slice(-1500)}`);
-        return (await http({ url: `${url}${readyPath}`, timeoutMs: 2_000, acceptStatus: [503] })).status;
+        return (await http({ url: `${url}${readyPath}`, timeoutMs: 10_000, acceptStatus: [503] })).status;
       },
       (status) => (status === 200 ? undefined : `${readyPath} answered ${status}`),
-      { timeoutMs: 20_000, intervalsMs: [100, 200, 500] },
+      { timeoutMs: 120_000, intervalsMs: [100, 200, 500] },
     );
   } catch (err) {
     await stop();
