@@ -75,7 +75,8 @@ export async function startStandin(options: StandinOptions = {}): Promise<Standi
     }),
   );
 
-  const timeoutMs = options.startTimeoutMs ?? 15_000;
+  // Generous: it prints "Listening on" within a second or two, but a loaded 2-core machine can take far longer.
+  const timeoutMs = options.startTimeoutMs ?? 60_000;
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => fail(`did not print "Listening on" within ${timeoutMs} ms`), timeoutMs);
     const onData = () => {
