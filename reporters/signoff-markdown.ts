@@ -56,7 +56,7 @@ export function renderMarkdown(s: SignoffSummary): string {
   const env = s.environment;
   // A substitute Service is a fact about what was tested that a signer must see next to the verdict.
   for (const e of env.endpoints.filter((x) => x.substitute)) {
-    lines.push('', `⚠ ${e.component} was reached through a substitute: ${e.used ?? '?'} in place of the configured ${e.configured} (${e.how ?? ''}).`);
+    lines.push('', `⚠ ${e.component} was reached through a substitute: ${e.used ?? '?'} in place of the configured ${e.configured}, which does not exist (${e.component.toUpperCase()}_SERVICE=${e.used ?? '?'} chooses it knowingly).`);
   }
   const run = s.run;
   lines.push(

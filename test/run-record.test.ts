@@ -56,7 +56,7 @@ describe('what the run learns, where it learns it', () => {
         component: 'loki',
         configured: 'monitoring/loki:3100',
         used: 'monitoring/loki-stack:3100',
-        how: 'monitoring/loki does not exist; using monitoring/loki-stack:3100 (LOKI_SERVICE names a Service that does not exist), port-forward through the Kubernetes API server',
+        how: 'monitoring/loki does not exist; using monitoring/loki-stack:3100, one of the usual Services for loki (set LOKI_SERVICE to it to choose it knowingly), port-forward through the Kubernetes API server',
         substitute: true,
       },
     ]);
