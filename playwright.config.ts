@@ -1,6 +1,8 @@
 import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { defineConfig, devices } from '@playwright/test';
 import { chromium } from 'playwright-core';
+import { extraCaCertsFile } from './fixtures/core/ca-bundle.ts';
 import { ConfigError, loadConfig, newRunId, type SuiteConfig } from './fixtures/core/config.ts';
 import { listReporterOptions } from './reporters/progress-reporter.ts';
 
@@ -22,8 +24,16 @@ if (!process.env.TEST_WORKER_INDEX) for (const w of suite.warnings) console.erro
 
 // One id for the whole run; workers inherit the environment of the runner.
 process.env.OBS_RUN_ID ||= suite.runId ?? newRunId();
-// Workers read this at start: HTTPS calls then trust a private CA as well as the system store.
-if (suite.caFile) process.env.NODE_EXTRA_CA_CERTS ||= suite.caFile;
+// Workers read this at start: HTTPS calls then trust a private CA as well as whatever the
+// environment already trusted (a machine-wide NODE_EXTRA_CA_CERTS is joined, not replaced).
+if (suite.caFile && !process.env.TEST_WORKER_INDEX) {
+  try {
+    process.env.NODE_EXTRA_CA_CERTS = extraCaCertsFile(suite.caFile, process.env.NODE_EXTRA_CA_CERTS, join(import.meta.dirname, '.cache', 'obs-acceptance', 'ca'));
+  } catch (err) {
+    console.error(`${err instanceof Error ? err.message : String(err)}\nFix: point CA_FILE at the PEM file of the CA that signs Grafana's certificate.`);
+    process.exit(2);
+  }
+}
 
 /** Playwright's own Chromium when installed, Debian's otherwise; never a download. */
 function chromiumExecutable(): string | undefined {

@@ -327,7 +327,7 @@ void describe('preflight names the certificate at fault instead of a bare OpenSS
     const problem = r.problems[0] ?? '';
     assert.match(problem, /is not ready: .*UNABLE_TO_GET_ISSUER_CERT_LOCALLY/);
     assert.match(problem, /The TLS check against the system store .* passes/);
-    assert.match(problem, /Fix: (NODE_EXTRA_CA_CERTS is \S+, which playwright\.config\.ts does not replace: )?start Playwright with NODE_EXTRA_CA_CERTS=\S+preflight-ca\.pem/);
+    assert.match(problem, /Fix: NODE_EXTRA_CA_CERTS \(\S+\) does not hold CA_FILE's certificates in this process: run through "npx playwright test", whose config joins them, or start the process with NODE_EXTRA_CA_CERTS=\S+preflight-ca\.pem/);
   });
 });
 
