@@ -16,6 +16,8 @@ import { describe, it } from 'node:test';
 import type * as k8s from '@kubernetes/client-node';
 import { parse } from 'yaml';
 import { FILE_LABELS, PROMTAIL_LABELS, expectedPodLabels, labelProblems } from '../fixtures/loki/log-agents.ts';
+import { HEARTBEAT_POD_LABEL, SHIPPER_LABEL, agentOfStream } from '../fixtures/loki/heartbeat.ts';
+import { loadManifestFile } from '../fixtures/kube/manifests.ts';
 
 interface Rule {
   source_labels: string[];
@@ -71,6 +73,18 @@ const PROMTAIL_RULES_YAML = `
   separator: /
   source_labels: [__meta_kubernetes_pod_annotationpresent_kubernetes_io_config_hash, __meta_kubernetes_pod_annotation_kubernetes_io_config_hash, __meta_kubernetes_pod_container_name]
   target_label: __path__
+`;
+
+/**
+ * The one rule config.alloy has beyond Promtail's, last: it marks the streams of the migration
+ * watch's heartbeat pods (and of no other pod) with shipper="alloy" (fixtures/loki/heartbeat.ts).
+ */
+const HEARTBEAT_RULE_YAML = `
+- source_labels: [__meta_kubernetes_pod_label_obs_acceptance_io_heartbeat]
+  regex: "true"
+  replacement: alloy
+  action: replace
+  target_label: shipper
 `;
 
 const withDefaults = (r: Partial<Rule>): Rule => ({ source_labels: [], separator: ';', regex: '(.*)', replacement: '$1', action: 'replace', target_label: '', ...r });
@@ -215,8 +229,27 @@ void describe('config.alloy reproduces Promtail kubernetes-pods labels', async (
     assert.equal(values.alloy.configMap.content.trimEnd(), config.trimEnd(), 'manifests/alloy/values.yaml alloy.configMap.content drifted from config.alloy');
   });
 
-  void it("has exactly Promtail's relabel rules, in Promtail's order", () => {
-    assert.deepEqual(alloyRules(config), promtailRules());
+  void it("has exactly Promtail's relabel rules, in Promtail's order, then only the heartbeat's marking rule", () => {
+    const heartbeatRule = (parse(HEARTBEAT_RULE_YAML) as Array<Partial<Rule>>).map(withDefaults);
+    assert.deepEqual(alloyRules(config), [...promtailRules(), ...heartbeatRule]);
+  });
+
+  void it('marks the heartbeat pod of the migration watch shipper="alloy" on top of Promtail\'s labels, and no other pod', async () => {
+    const [manifest] = (await loadManifestFile('manifests/heartbeat/heartbeat-pod.yaml', { RUN_ID: 'r1', NAMESPACE: 'obs-acc-r1', HEARTBEAT_TAG: 'n0' })) as k8s.V1Pod[];
+    assert.equal(manifest?.metadata?.labels?.[HEARTBEAT_POD_LABEL], 'true');
+    const pod: k8s.V1Pod = { ...manifest, metadata: { ...manifest?.metadata, uid: '0a1b2c3d-1111-2222-3333-444455556666' }, spec: { containers: [], ...manifest?.spec, nodeName: 'k3d-obs-agent-1' } };
+    const file = `/var/log/pods/obs-acc-r1_obs-heartbeat-n0_${pod.metadata?.uid}/heartbeat/0.log`;
+    const line = '2026-11-25T11:40:11.123456789Z stdout F obs-heartbeat run=r1 node=k3d-obs-agent-1 seq=1 ts=1';
+    const viaAlloy = shipped(pod, 'heartbeat', alloyRules(config), file, line);
+    const viaPromtail = shipped(pod, 'heartbeat', promtailRules(), file, line);
+    assert.deepEqual(viaAlloy, { ...viaPromtail, [SHIPPER_LABEL]: 'alloy' });
+    assert.equal(viaPromtail.app, 'obs-heartbeat');
+    // How the watch reads it back: the marked stream is Alloy's, the unmarked one Promtail's.
+    assert.equal(agentOfStream(viaAlloy), 'alloy');
+    assert.equal(agentOfStream(viaPromtail), 'promtail');
+    // The same label with any other value, or a pod without it, is left alone.
+    const other = { ...pod, metadata: { ...pod.metadata, labels: { ...pod.metadata?.labels, [HEARTBEAT_POD_LABEL]: 'false' } } };
+    assert.equal(SHIPPER_LABEL in shipped(other, 'heartbeat', alloyRules(config), file, line), false);
   });
 
   void it('wires discovery on its own node, file tailing, the CRI stage and the push to loki:3100', () => {
