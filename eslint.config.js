@@ -4,7 +4,7 @@ import tseslint from 'typescript-eslint';
 import playwright from 'eslint-plugin-playwright';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'playwright-report/', 'test-results/', 'app-hook/demo-app/.svelte-kit/', 'app-hook/demo-app/build/', '**/*.svelte', 'eslint.config.js'] },
+  { ignores: ['node_modules/', '.cache/', 'playwright-report/', 'test-results/', 'app-hook/demo-app/.svelte-kit/', 'app-hook/demo-app/build/', '**/*.svelte', 'eslint.config.js'] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {
