@@ -12,8 +12,9 @@ import { parseFlags, runPlan } from './lib/run-plan.ts';
 
 const USAGE = `Usage: npm run cluster:up -- [--dry-run] [--rehearse-migration] [--tls-front-door]
   --dry-run             print every command in order and run none
-  --rehearse-migration  install Promtail before Alloy and keep both (OBS-04 reports the overlap);
-                        a later run without it removes Promtail, completing the migration
+  --rehearse-migration  build it as production is before the switch: Promtail, no Alloy; then
+                        "npm run migration:rehearse" switches to Alloy under the migration watch.
+                        A later run without it removes Promtail and installs Alloy
   --tls-front-door      serve Grafana at ${FRONT_DOOR.url} through a local HTTPS proxy, like production
                         (OBS-07); trusts its CA in ~/.pki/nssdb, so meant for CI runners`;
 

@@ -14,7 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
 import { CHARTS, CLUSTER } from '../scripts/lib/charts.ts';
 import { checkTls } from '../fixtures/grafana/tls-check.ts';
-import { clusterDownPlan, clusterUpPlan, formatPlan, PIN_CHECK_SCRIPT, PLAN_FILES, shellQuote, type Step } from '../scripts/lib/cluster-plan.ts';
+import { clusterDownPlan, clusterUpPlan, formatPlan, PIN_CHECK_SCRIPT, PLAN_FILES, rehearsalSteps, shellQuote, type Step } from '../scripts/lib/cluster-plan.ts';
 import { FRONT_DOOR, frontDoorSteps } from '../scripts/lib/front-door.ts';
 import { parseFlags, runPlan, StepFailed } from '../scripts/lib/run-plan.ts';
 import { describeOutput, runChild, runChildOk } from './support/child.ts';
@@ -139,28 +139,38 @@ void describe('cluster plan (dry run, no cluster)', () => {
     assert.match(promtail.config.clients[0]?.url ?? '', /^http:\/\/loki\.monitoring\.svc\.cluster\.local:3100\/loki\/api\/v1\/push$/);
   });
 
-  void it('order: cluster, Prometheus stack, dashboards, Loki, (Promtail,) Alloy, image, TaskPlanner, final wait', () => {
+  void it('order: cluster, Prometheus stack, dashboards, Loki, Alloy (or Promtail for the rehearsal), image, TaskPlanner, final wait', () => {
     for (const plan of [plain, rehearsal]) {
       const create = position(plan, 'creates the cluster', has('k3d', 'cluster', 'create'));
       const kps = position(plan, 'installs kube-prometheus-stack', helmRelease(CHARTS.kubePrometheusStack.release));
       const dashboards = position(plan, 'applies the dashboards', has('apply', 'manifests/grafana/'));
       const loki = position(plan, 'installs Loki', helmRelease(CHARTS.loki.release));
-      const alloy = position(plan, 'installs Alloy', helmRelease(CHARTS.alloy.release));
+      const shipper = position(plan, 'installs a log agent', (argv) => helmRelease(plan === plain ? CHARTS.alloy.release : CHARTS.promtail.release)(argv));
       const build = position(plan, 'builds the image', has('docker', 'build'));
       const load = position(plan, 'imports the image', has('k3d', 'image', 'import'));
       const app = position(plan, 'applies TaskPlanner', has('apply', 'manifests/taskplanner/'));
       const rolled = position(plan, 'waits for TaskPlanner', has('rollout', 'status'));
       // CRDs (ServiceMonitor, PrometheusRule) come with kube-prometheus-stack; logs need Loki before a shipper.
-      assert.ok(create < kps && kps < dashboards && kps < loki && loki < alloy && alloy < build && build < load && load < app && app < rolled);
+      assert.ok(create < kps && kps < dashboards && kps < loki && loki < shipper && shipper < build && build < load && load < app && app < rolled);
       assert.ok(kps < app, 'TaskPlanner\'s ServiceMonitor needs the CRDs');
       assert.equal(position(plan, 'waits for every pod', has('wait', '--for=condition=Ready', 'pods')), plan.length - 1);
       assert.equal(plan[create]?.only?.when, 'fails', 'creating the cluster must be skipped when it exists');
     }
-    const promtail = position(rehearsal, 'installs Promtail', helmRelease('promtail'));
-    assert.ok(promtail < position(rehearsal, 'installs Alloy', helmRelease('alloy')), 'the rehearsal installs Promtail first');
+    // The rehearsal starts where production stands: Promtail only; Alloy comes under the watch.
+    assert.equal(rehearsal.findIndex((s) => helmRelease('alloy')(s.argv)), -1, 'no Alloy install in the rehearsal\'s cluster:up');
+    const staleAlloy = rehearsal[position(rehearsal, 'removes an earlier run\'s Alloy', has('helm', 'uninstall', 'alloy'))];
+    assert.equal(staleAlloy?.only?.when, 'succeeds');
     assert.equal(plain.findIndex((s) => helmRelease('promtail')(s.argv)), -1, 'Promtail only in the rehearsal');
     const cleanup = plain[position(plain, 'removes a rehearsal\'s Promtail', has('helm', 'uninstall', 'promtail'))];
     assert.equal(cleanup?.only?.when, 'succeeds');
+  });
+
+  void it('the rehearsal\'s switch: runbook step 1 installs Alloy exactly as cluster:up does, step 3 removes Promtail unguarded', () => {
+    const { installAlloy, removePromtail } = rehearsalSteps();
+    const plainAlloy = plain[position(plain, 'installs Alloy', helmRelease(CHARTS.alloy.release))];
+    assert.deepEqual(installAlloy.argv, plainAlloy?.argv);
+    assert.deepEqual(removePromtail.argv, ['helm', 'uninstall', CHARTS.promtail.release, '--kube-context', CLUSTER.context, '--namespace', CHARTS.promtail.namespace, '--wait']);
+    assert.equal(removePromtail.only, undefined, 'the rehearsal must fail loudly when there is no Promtail to remove');
   });
 
   void it('the TLS front door only on request, after the stack is ready, pinned, and wired to the NodePort k3d publishes', () => {

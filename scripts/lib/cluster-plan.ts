@@ -18,7 +18,11 @@ export interface Step {
 }
 
 export interface UpOptions {
-  /** Install Promtail before Alloy and leave both running, as in the middle of the migration. */
+  /**
+   * Build the cluster as production is before the migration: Promtail, no Alloy. The switch
+   * itself (install Alloy, then remove Promtail) is `npm run migration:rehearse`, under the
+   * migration watch (`rehearsalSteps`).
+   */
   rehearseMigration: boolean;
   /** Put an HTTPS proxy in front of Grafana, as production has (front-door.ts). */
   tlsFrontDoor: boolean;
@@ -67,8 +71,34 @@ function helmInstall(pin: ChartPin, values: string[]): string[] {
 const releaseExists = (pin: ChartPin): string[] =>
   ['helm', 'status', pin.release, '--kube-context', CLUSTER.context, '--namespace', pin.namespace];
 
+/** Runbook step 1 (manifests/alloy/README.md): Alloy with the suite's values, beside whatever ships logs now. */
+export function installAlloyStep(): Step {
+  const { alloy } = CHARTS;
+  // values.yaml carries config.alloy verbatim in alloy.configMap.content (test/alloy-config.test.ts).
+  return { title: `Install Alloy ${alloy.version}`, argv: helmInstall(alloy, ['manifests/alloy/values.yaml']) };
+}
+
+/** Runbook step 3: Promtail removed; `guarded`: only when its release exists (converging a cluster). */
+export function removePromtailStep(guarded: boolean): Step {
+  const { promtail } = CHARTS;
+  const step: Step = {
+    title: guarded ? 'Remove Promtail left by an earlier rehearsal' : `Remove Promtail (runbook step 3)`,
+    argv: ['helm', 'uninstall', promtail.release, '--kube-context', CLUSTER.context, '--namespace', promtail.namespace, '--wait'],
+  };
+  return guarded ? { ...step, only: { argv: releaseExists(promtail), when: 'succeeds' } } : step;
+}
+
+/**
+ * The switch as the rehearsal performs it on the k3d cluster that `cluster:up --rehearse-migration`
+ * left with Promtail only: runbook step 1, then step 3 (`npm run migration:rehearse` runs them
+ * under the migration watch, waiting between them for what the runbook says to check).
+ */
+export function rehearsalSteps(): { installAlloy: Step; removePromtail: Step } {
+  return { installAlloy: { ...installAlloyStep(), title: `Install Alloy ${CHARTS.alloy.version} beside Promtail (runbook step 1)` }, removePromtail: removePromtailStep(false) };
+}
+
 export function clusterUpPlan(options: UpOptions): Step[] {
-  const { kubePrometheusStack: kps, loki, alloy, promtail } = CHARTS;
+  const { kubePrometheusStack: kps, loki, promtail } = CHARTS;
   const steps: Step[] = [
     // First, before anything exists: a pin that is not released would otherwise fail only at its
     // `helm upgrade --install`, after the cluster and every chart before it were built. `node`
@@ -95,21 +125,19 @@ export function clusterUpPlan(options: UpOptions): Step[] {
     { title: `Install Loki ${loki.version}`, argv: helmInstall(loki, ['manifests/loki/values.yaml']) },
   ];
   if (options.rehearseMigration) {
-    steps.push({ title: `Install Promtail ${promtail.version} (migration rehearsal: Promtail first)`, argv: helmInstall(promtail, ['manifests/promtail/values.yaml']) });
+    steps.push(
+      {
+        title: 'Remove Alloy left by an earlier run (the rehearsal installs it under the migration watch)',
+        argv: ['helm', 'uninstall', CHARTS.alloy.release, '--kube-context', CLUSTER.context, '--namespace', CHARTS.alloy.namespace, '--wait'],
+        only: { argv: releaseExists(CHARTS.alloy), when: 'succeeds' },
+      },
+      { title: `Install Promtail ${promtail.version} (migration rehearsal: production before the switch, Promtail only)`, argv: helmInstall(promtail, ['manifests/promtail/values.yaml']) },
+    );
   } else {
     // Converges a cluster left in the middle of a rehearsal to the migrated state.
-    steps.push({
-      title: 'Remove Promtail left by an earlier rehearsal',
-      argv: ['helm', 'uninstall', promtail.release, '--kube-context', CLUSTER.context, '--namespace', promtail.namespace, '--wait'],
-      only: { argv: releaseExists(promtail), when: 'succeeds' },
-    });
+    steps.push(removePromtailStep(true), installAlloyStep());
   }
   steps.push(
-    {
-      title: `Install Alloy ${alloy.version}`,
-      // values.yaml carries config.alloy verbatim in alloy.configMap.content (test/alloy-config.test.ts).
-      argv: helmInstall(alloy, ['manifests/alloy/values.yaml']),
-    },
     {
       title: `Build the stand-in TaskPlanner image ${TASKPLANNER_IMAGE}`,
       argv: ['docker', 'build', '--file', 'app-hook/demo-app/Dockerfile', '--tag', TASKPLANNER_IMAGE, '.'],
