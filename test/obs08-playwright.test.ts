@@ -11,7 +11,7 @@ import { after, before, describe, it } from 'node:test';
 import { waitFor } from '../fixtures/core/poll.ts';
 import { PrometheusClient } from '../fixtures/prometheus/client.ts';
 import { freePort, startStandin, type Standin } from '../app-hook/standin.ts';
-import { describeOutput, runPlaywright, specsOf } from './support/child.ts';
+import { describeOutput, runPlaywright, specsOf, suiteFreeEnv } from './support/child.ts';
 import { startPrometheus, type LocalPrometheus } from './support/local-stack.ts';
 
 const JOB = 'taskplanner-selftest';
@@ -48,16 +48,8 @@ describe('OBS-08 spec against the real stand-in and a real Prometheus', () => {
   });
 
   it('npx playwright test --grep "@OBS-08\\b" passes every OBS-08 test with only the two URLs set', async () => {
-    const env: NodeJS.ProcessEnv = {
-      ...process.env,
-      // A developer's .env (kubeconfig, cluster services) must not leak into this run.
-      OBS_ENV_FILE: '/dev/null',
-      TASKPLANNER_URL: app.url,
-      PROMETHEUS_URL: prom.url,
-      TASKPLANNER_JOB: JOB,
-      OBS_REPORT_DIR: join(dir, 'report'),
-    };
-    for (const name of ['OBS_RUN_ID', 'OBS_GREP', 'OBS_GREP_INVERT', 'TASKPLANNER_METRICS_TOKEN', 'KUBECONFIG']) delete env[name];
+    // A developer's settings and .env (kubeconfig, cluster services) must not leak into this run.
+    const env = suiteFreeEnv({ OBS_ENV_FILE: '/dev/null', TASKPLANNER_URL: app.url, PROMETHEUS_URL: prom.url, TASKPLANNER_JOB: JOB, OBS_REPORT_DIR: join(dir, 'report') });
 
     const run = await runPlaywright(['--grep', '@OBS-08\\b', '--output', join(dir, 'results')], { env, json: true });
     // The JSON reporter lists tags without their "@".

@@ -13,13 +13,10 @@ import { freePort } from './support/local-stack.ts';
 import { startReplayServer } from './support/replay-server.ts';
 import { startPortForwardReplay } from './support/kube-replay-portforward.ts';
 import { texts } from './support/leak-check.ts';
-import { describeOutput, runChildOk, runPlaywright } from './support/child.ts';
+import { describeOutput, runChildOk, runPlaywright, suiteFreeEnv } from './support/child.ts';
 
 const work = mkdtempSync(join(tmpdir(), 'obs-run-scope-'));
 after(() => rmSync(work, { recursive: true, force: true }));
-
-/** Variables of the suite (and of an earlier run) that must not leak into these runs from the shell. */
-const SUITE_VARIABLES = /^(OBS_|KUBE|PROMETHEUS_|ALERTMANAGER_|LOKI_|GRAFANA_|TASKPLANNER_|CA_FILE|CERT_MIN_DAYS|ALERT_|MARKER_LINES|LOG_MAX|HTTP_TIMEOUT|PREFLIGHT_)/;
 
 export interface SuiteRun {
   code: number | null;
@@ -32,9 +29,8 @@ export interface SuiteRun {
 /** `playwright test <args>` of the suite itself, in a clean environment plus `env`. */
 export async function runSuite(name: string, args: string[], env: Record<string, string>): Promise<SuiteRun> {
   const reportDir = join(work, name, 'report');
-  const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !SUITE_VARIABLES.test(k)));
-  const full = {
-    ...clean,
+  // None of the suite's variables (or an earlier run's) leak in from the shell.
+  const full = suiteFreeEnv({
     OBS_ENV_FILE: join(work, 'none.env'),
     OBS_REPORT_DIR: reportDir,
     KUBECONFIG: join(work, 'no-kubeconfig'),
@@ -43,7 +39,7 @@ export async function runSuite(name: string, args: string[], env: Record<string,
     CI: '',
     FORCE_COLOR: '0',
     ...env,
-  };
+  });
   const run = await runPlaywright(['--output', join(work, name, 'results'), ...args], { env: full });
   const out = `${run.stdout}${run.stderr}`;
   if (!existsSync(join(reportDir, 'signoff.json'))) throw new Error(`no sign-off written (exit ${run.code})\n${describeOutput(run)}`);

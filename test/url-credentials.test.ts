@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { ConfigError, loadConfig } from '../fixtures/core/config.ts';
 import { redact } from '../fixtures/core/redact.ts';
-import { runPlaywright } from './support/child.ts';
+import { runPlaywright, suiteFreeEnv } from './support/child.ts';
 import { texts } from './support/leak-check.ts';
 import { freePort } from './support/local-stack.ts';
 
@@ -46,14 +46,12 @@ void describe('credentials in endpoint URLs', () => {
     const work = await mkdtemp(join(tmpdir(), 'obs-url-credentials-'));
     try {
       const port = await freePort();
-      const env: NodeJS.ProcessEnv = {
-        ...process.env,
+      const env = suiteFreeEnv({
         GRAFANA_URL: `https://admin:${password}@127.0.0.1:${port}`,
         OBS_ENV_FILE: join(work, 'none.env'),
         OBS_REPORT_DIR: join(work, 'playwright-report'),
         CI: '',
-      };
-      for (const k of ['GRAFANA_USER', 'GRAFANA_PASSWORD', 'GRAFANA_TOKEN', 'OBS_RUN_ID']) delete env[k];
+      });
       const run = await runPlaywright(['--grep', '@OBS-07\\b', '--output', join(work, 'test-results')], { env });
       const result = { code: run.code, out: `${run.stdout}\n${run.stderr}` };
       assert.equal(result.code, 2, `expected the configuration error exit code; the run printed:\n${result.out.slice(-3000)}`);

@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { freePort, startStandin, type Standin } from '../app-hook/standin.ts';
 import { startPrometheus, type LocalPrometheus } from './support/local-stack.ts';
-import { describeOutput, runPlaywright, type PlaywrightRun } from './support/child.ts';
+import { describeOutput, runPlaywright, suiteFreeEnv, type PlaywrightRun } from './support/child.ts';
 
 const JOB = 'taskplanner-progress';
 
@@ -35,9 +35,8 @@ void describe('progress of a real wait that times out (OBS-08 against a Promethe
       startPrometheus({ scrapeInterval: '1s', scrapeConfigs: [{ job_name: JOB, static_configs: [{ targets: [`127.0.0.1:${closedPort}`] }] }] }),
     ]);
     dir = await mkdtemp(join(tmpdir(), 'obs-progress-'));
-    const env: NodeJS.ProcessEnv = {
-      ...process.env,
-      // A developer's .env (kubeconfig, cluster services) must not leak into this run.
+    // A developer's settings and .env (kubeconfig, cluster services) must not leak into this run.
+    const env = suiteFreeEnv({
       OBS_ENV_FILE: '/dev/null',
       TASKPLANNER_URL: app.url,
       PROMETHEUS_URL: prom.url,
@@ -48,8 +47,8 @@ void describe('progress of a real wait that times out (OBS-08 against a Promethe
       // As on the nightly runner: a log, not a terminal, on GitHub Actions.
       GITHUB_ACTIONS: 'true',
       PLAYWRIGHT_FORCE_TTY: '0',
-    };
-    for (const name of ['OBS_RUN_ID', 'OBS_GREP', 'OBS_GREP_INVERT', 'OBS_SELECTED_REQUIREMENTS', 'TASKPLANNER_METRICS_TOKEN', 'KUBECONFIG', 'KUBE_CONTEXT', 'FORCE_COLOR']) delete env[name];
+    });
+    delete env.FORCE_COLOR;
     // The suite's own reporters (no --reporter): what a person sees is what is checked.
     run = await runPlaywright(['--grep', 'traffic to TaskPlanner moves its HTTP series', '--output', join(dir, 'results')], { env });
   });

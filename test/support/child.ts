@@ -10,6 +10,7 @@
  * A non-zero exit is not an error here: callers assert on `code` themselves.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -114,6 +115,19 @@ export async function runChildOk(command: string, args: string[], options: Child
   const result = await runChild(command, args, options);
   if (result.code !== 0) throw new Error(`${command} ${args.join(' ')} exited with ${result.signal ?? result.code}\n${describeOutput(result)}`);
   return result;
+}
+
+/** Every variable `.env.example` documents (it lists all the suite reads from the environment). */
+const DOCUMENTED = new Set(Array.from(readFileSync(join(ROOT, '.env.example'), 'utf8').matchAll(/^#?\s*([A-Z][A-Z0-9_]*)=/gm), (m) => m[1] as string));
+
+/**
+ * This process's environment without any of the suite's own variables — those `.env.example`
+ * documents and the `OBS_…` ones a runner hands its workers — plus `extra`: a developer's shell
+ * (or an earlier run) must not change what a child run selects or reaches.
+ */
+export function suiteFreeEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  const env = Object.fromEntries(Object.entries(process.env).filter(([name]) => !DOCUMENTED.has(name) && !name.startsWith('OBS_')));
+  return { ...env, ...extra };
 }
 
 /** The parts of Playwright's JSON report the self-tests read. */

@@ -6,6 +6,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { suiteFreeEnv } from './child.ts';
 import { freePort } from './local-stack.ts';
 
 export type FailFastName = 'dead-cluster' | 'bad-config' | 'dead-endpoint';
@@ -20,17 +21,12 @@ export interface FailFastScenario {
   port: number;
 }
 
-/** Variables the runs must not inherit from a developer's shell: they would change what the run selects or reaches. */
-const INHERITED_SELECTION = ['OBS_RUN_ID', 'OBS_GREP', 'OBS_GREP_INVERT', 'KUBECONFIG', 'KUBE_CONTEXT', 'PROMETHEUS_URL', 'ALERTMANAGER_URL', 'LOKI_URL', 'GRAFANA_URL', 'TASKPLANNER_URL'];
-
 /**
- * The environment of a fail-fast run: this process's, without a `.env` file or endpoint
- * settings of the developer, reports in `reportDir`, plus `extra`.
+ * The environment of a fail-fast run: none of the suite's variables from this process (no
+ * developer settings, no `.env`), reports in `reportDir`, plus `extra`.
  */
 export function failFastEnv(reportDir: string, extra: Record<string, string>): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env, OBS_ENV_FILE: join(reportDir, 'none.env'), OBS_REPORT_DIR: reportDir, CI: '' };
-  for (const name of INHERITED_SELECTION) delete env[name];
-  return { ...env, ...extra };
+  return suiteFreeEnv({ OBS_ENV_FILE: join(reportDir, 'none.env'), OBS_REPORT_DIR: reportDir, CI: '', ...extra });
 }
 
 /** Writes a kubeconfig whose only cluster is `https://127.0.0.1:<port>` (no credentials) and returns its path. */

@@ -12,7 +12,7 @@ import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { inflateRawSync } from 'node:zlib';
-import { describeOutput, runPlaywright, type ChildResult } from './child.ts';
+import { describeOutput, runPlaywright, suiteFreeEnv, type ChildResult } from './child.ts';
 import { startReplayServer, type RecordedRequest, type ReplayServer } from './replay-server.ts';
 
 /** Entries of a zip file (stored or deflated), read from its central directory. */
@@ -130,15 +130,7 @@ export async function runAgainstHostileGrafana(sentinel: string, credentials: Re
     'GET /api/dashboards/uid/efa86fd1d0c121a26444b636a3f509a8': (req) => ({ status: 500, headers: { 'content-type': 'text/plain' }, body: echo(req) }),
     'GET /api/dashboards/uid/7d57716318ee0dddbac5a7f451fb7753': (req) => ({ status: 500, headers: { 'content-type': 'text/plain' }, body: echo(req) }),
   });
-  const env: NodeJS.ProcessEnv = {
-    ...process.env,
-    GRAFANA_URL: grafana.url,
-    ...credentials,
-    OBS_REPORT_DIR: join(work, 'playwright-report'),
-    OBS_ENV_FILE: join(work, 'no.env'),
-    CI: '',
-  };
-  for (const k of ['GRAFANA_USER', 'GRAFANA_PASSWORD', 'GRAFANA_TOKEN', 'OBS_GREP', 'OBS_GREP_INVERT', 'OBS_RUN_ID']) if (!(k in credentials)) delete env[k];
+  const env = suiteFreeEnv({ GRAFANA_URL: grafana.url, ...credentials, OBS_REPORT_DIR: join(work, 'playwright-report'), OBS_ENV_FILE: join(work, 'no.env'), CI: '' });
   // Playwright's per-test limit is generous: a UI test that times out on a loaded machine would end
   // before the hostile dashboard echo was requested, and the check would prove less than it says.
   const result = await runPlaywright(['--grep', '@OBS-02\\b', '--output', join(work, 'test-results'), '--timeout', '180000', ...extraArgs], { env }).catch(async (err: unknown) => {
