@@ -1,7 +1,8 @@
 /**
  * OBS-04 Alloy replaces Promtail: an Alloy DaemonSet has a ready pod on every schedulable
  * node, no Promtail DaemonSet remains (while both run, the report says so), streams carry
- * the labels Promtail produced, and lines arrive from every node. Migration steps:
+ * the labels Promtail produced, lines arrive from every node, and the switch itself lost no
+ * line (the report of `npm run migration:watch`, MIGRATION_REPORT). Migration steps:
  * manifests/alloy/README.md.
  */
 import { expect, test } from '../fixtures/index.ts';
@@ -47,6 +48,26 @@ test.describe('OBS-04 Alloy replaces Promtail', () => {
       const problems = markerPod.labelProblems(delivery.sightings[0]!);
       await evidence.attach('marker stream labels', labels);
       expect(problems, `labels of the marker stream (${markerPod.query}) differ from Promtail's; compare manifests/alloy/config.alloy with Promtail's kubernetes-pods job`).toEqual([]);
+    });
+  });
+
+  test('the switch from Promtail to Alloy lost no line', { tag: ['@OBS-04'] }, async ({ migrationSwitch }) => {
+    const watched = await test.step('the migration watch that saw the switch left its report (MIGRATION_REPORT)', async () => {
+      const r = await migrationSwitch.report();
+      test.info().annotations.push({ type: 'migration watch', description: r.summary });
+      return r;
+    });
+
+    await test.step('the watch saw the switch: Promtail ran, then left every node, and Alloy shipped every node\'s heartbeat', () => {
+      expect(watched.switchProblems, `the report ${migrationSwitch.path} does not show a complete switch (manifests/alloy/README.md: start the watch before step 1, end it after step 3)`).toEqual([]);
+    });
+
+    await test.step('no node\'s heartbeat fell silent longer than HEARTBEAT_MAX_GAP_SECONDS', () => {
+      expect(watched.verdict.gaps, `heartbeat lines were lost during the switch: ${watched.summary}`).toEqual([]);
+    });
+
+    await test.step('no line was shipped twice after Promtail was gone', () => {
+      expect(watched.verdict.duplicates, `Alloy shipped lines twice after Promtail left: ${watched.summary}`).toEqual([]);
     });
   });
 

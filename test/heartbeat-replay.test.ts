@@ -191,7 +191,7 @@ void describe('heartbeat of the switch, read back from a replayed Loki 3.6.7', (
       const alloy = n.agents.find((x) => x.agent === 'alloy');
       assert.deepEqual([alloy?.seenDelay.maxSeq, alloy?.seenDelay.maxMs, alloy?.lokiTsDelay.maxMs], [1, 303_993, 0.5]);
     }
-    assert.deepEqual(judgeMigration(a, 0), { ok: true, problems: [], warnings: [] });
+    assert.deepEqual(judgeMigration(a, 0), { ok: true, problems: [], gaps: [], duplicates: [], warnings: [] });
     assert.deepEqual(switchProblems(a), []);
     assert.ok(s.pages >= 2, `500 copies per node in pages of 700 took ${s.pages} pages`);
   });
@@ -253,7 +253,9 @@ void describe('heartbeat of the switch, read back from a replayed Loki 3.6.7', (
       [240, 249, ['alloy'], true, 0],
     ]);
     const verdict = judgeMigration(a, 0);
-    assert.deepEqual(verdict.problems, ['node n1: 10 lines shipped more than once (seq 240–249, 20 copies, by alloy), written 09:04:00 UTC–09:04:09 UTC, after Promtail was gone; 0 of 10 with one timestamp per line']);
+    assert.deepEqual(verdict.gaps, []);
+    assert.deepEqual(verdict.problems, verdict.duplicates);
+    assert.deepEqual(verdict.duplicates, ['node n1: 10 lines shipped more than once (seq 240–249, 20 copies, by alloy), written 09:04:00 UTC–09:04:09 UTC, after Promtail was gone; 0 of 10 with one timestamp per line']);
   });
 
   void it('pages of at most max_entries_limit_per_query, lowered to what Loki names, lose no copy', async () => {
