@@ -58,11 +58,18 @@ export function describeOutput(r: Pick<ChildResult, 'stdout' | 'stderr'>, chars 
 }
 
 const live = new Set<ChildProcess>();
-// A child runs in its own process group (so that its own children die with it); the group must
-// not outlive this test file when the runner ends it early.
+// A child runs in its own process group (so that its own children die with it), which a Ctrl-C
+// at the terminal does not reach: the group must not outlive this test file, however it ends.
 process.once('exit', () => {
   for (const child of live) killGroup(child);
 });
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    for (const child of live) killGroup(child);
+    // Then end as the signal would have ended this process.
+    process.kill(process.pid, signal);
+  });
+}
 
 function killGroup(child: ChildProcess): void {
   try {
