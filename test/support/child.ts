@@ -79,29 +79,45 @@ function killGroup(child: ChildProcess): void {
   }
 }
 
+/** A child still running: its output so far, a way to signal it, and how it ends. */
+export interface RunningChild {
+  readonly pid: number | undefined;
+  stdout(): string;
+  stderr(): string;
+  /** Sends `signal` to the child itself (not its group), as a terminal's Ctrl-C reaches the foreground program. */
+  signal(signal: NodeJS.Signals): void;
+  /** Resolves once the child's stdout matches `pattern`; rejects with its output if it ends first. */
+  printed(pattern: RegExp): Promise<void>;
+  /** Its end, as `runChild` returns it (and throws). */
+  done: Promise<ChildResult>;
+}
+
 /**
- * Runs `command args` to its end and returns its exit status and output. Throws `ChildTimedOut`
- * when it runs past `limitMs`, and an Error naming the command when it cannot be started
- * (for instance ENOENT: the program is not installed).
+ * Starts `command args` and returns at once, for a test that acts while the child runs (a
+ * signal after it printed something). Same limit and clean-up as `runChild`.
  */
-export function runChild(command: string, args: string[], options: ChildOptions = {}): Promise<ChildResult> {
+export function startChild(command: string, args: string[], options: ChildOptions = {}): RunningChild {
   const limitMs = options.limitMs ?? CHILD_LIMIT_MS;
   const what = `${command} ${args.join(' ')}`.slice(0, 300);
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { cwd: options.cwd, env: options.env ?? process.env, stdio: ['pipe', 'pipe', 'pipe'], detached: true });
-    live.add(child);
-    let stdout = '';
-    let stderr = '';
-    let timedOut = false;
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    // EPIPE when a child exits without reading its input is the child's business, not ours.
-    child.stdin.on('error', () => undefined);
-    child.stdin.end(options.input ?? '');
-    const timer = setTimeout(() => {
-      timedOut = true;
-      killGroup(child);
-    }, limitMs);
+  const child = spawn(command, args, { cwd: options.cwd, env: options.env ?? process.env, stdio: ['pipe', 'pipe', 'pipe'], detached: true });
+  live.add(child);
+  let stdout = '';
+  let stderr = '';
+  let timedOut = false;
+  const watchers = new Set<() => void>();
+  child.stdout.setEncoding('utf8').on('data', (d: string) => {
+    stdout += d;
+    for (const w of watchers) w();
+  });
+  child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+  // EPIPE when a child exits without reading its input is the child's business, not ours.
+  child.stdin.on('error', () => undefined);
+  child.stdin.end(options.input ?? '');
+  const timer = setTimeout(() => {
+    timedOut = true;
+    killGroup(child);
+  }, limitMs);
+  const done = new Promise<ChildResult>((resolve, reject) => {
     child.once('error', (err: NodeJS.ErrnoException) => {
       clearTimeout(timer);
       live.delete(child);
@@ -115,6 +131,43 @@ export function runChild(command: string, args: string[], options: ChildOptions 
       else resolve(result);
     });
   });
+  return {
+    pid: child.pid,
+    stdout: () => stdout,
+    stderr: () => stderr,
+    signal: (sig) => void child.kill(sig),
+    printed(pattern) {
+      return new Promise<void>((resolve, reject) => {
+        const check = () => {
+          if (!pattern.test(stdout)) return;
+          watchers.delete(check);
+          resolve();
+        };
+        watchers.add(check);
+        check();
+        done.then(
+          (r) => {
+            watchers.delete(check);
+            if (!pattern.test(stdout)) reject(new Error(`${what} ended (exit ${r.signal ?? r.code}) without printing ${pattern}\n${describeOutput(r)}`));
+          },
+          (err: unknown) => {
+            watchers.delete(check);
+            reject(err instanceof Error ? err : new Error(String(err)));
+          },
+        );
+      });
+    },
+    done,
+  };
+}
+
+/**
+ * Runs `command args` to its end and returns its exit status and output. Throws `ChildTimedOut`
+ * when it runs past `limitMs`, and an Error naming the command when it cannot be started
+ * (for instance ENOENT: the program is not installed).
+ */
+export function runChild(command: string, args: string[], options: ChildOptions = {}): Promise<ChildResult> {
+  return startChild(command, args, options).done;
 }
 
 /** Like `runChild`, but a non-zero exit throws with the command and its output. */
