@@ -13,28 +13,44 @@ import { AlertTimeline, alertDeadlines } from '../fixtures/alertmanager/alert-li
 import { redact, registerSecret } from '../fixtures/core/redact.ts';
 import { REQUIREMENT_IDS } from '../fixtures/core/requirements.ts';
 import { selectorMatches } from '../fixtures/kube/selectors.ts';
-import { retentionOf, retentionProblems } from '../fixtures/loki/client.ts';
+import { lokiVersion } from '../fixtures/loki/loki-config.ts';
+import { judgeRetention } from '../fixtures/loki/retention.ts';
 import { FILE_LABELS, PROMTAIL_LABELS, expectedPodLabels, labelProblems } from '../fixtures/loki/log-agents.ts';
 import { prometheusSelects, serviceMonitorSelectsService, type ServiceMonitor } from '../fixtures/prometheus/service-monitor.ts';
 import { summarize, type RunInfo, type TestRecord } from '../reporters/signoff-model.ts';
 
-void describe('Loki retention: exactly 7 days', () => {
-  const problemsFor = (period: string) =>
-    retentionProblems(retentionOf({ compactor: { retention_enabled: true, delete_request_store: 'filesystem' }, limits_config: { retention_period: period } }), 7);
+void describe('Loki retention: exactly 7 days, for every stream', () => {
+  const v3 = lokiVersion('3.6.7', {});
+  const noTenant = { tenant: 'fake', unavailable: 'not asked', failed: false } as const;
+  const problemsFor = (limits: Record<string, unknown>, compactor: Record<string, unknown> = { retention_enabled: true, delete_request_store: 'filesystem' }) =>
+    judgeRetention(v3, { compactor, limits_config: limits }, noTenant, 7).problems;
 
   for (const period of ['1w', '7d', '168h', '10080m', '604800s']) {
-    void it(`passes ${period}`, () => assert.deepEqual(problemsFor(period), []));
+    void it(`passes ${period}`, () => assert.deepEqual(problemsFor({ retention_period: period }), []));
   }
-  for (const period of ['6d23h', '6d', '167h59m59s', '1w1s', '7d1h', '8d', '0s']) {
+  for (const period of ['6d23h', '6d', '167h59m59s', '1w1s', '7d1h', '8d']) {
     void it(`refuses ${period}, naming the period and the 7 days required`, () => {
-      const problems = problemsFor(period);
+      const problems = problemsFor({ retention_period: period });
       assert.equal(problems.length, 1, problems.join('\n'));
-      assert.match(problems[0] ?? '', new RegExp(`retention_period is "${period}" .* but 7 days \\(168h, printed "1w"\\) are required`));
+      assert.match(problems[0] ?? '', new RegExp(`^all streams are kept ${period} \\(.*\\) by limits_config\\.retention_period, not 7 days \\(168h, printed "1w"\\)$`));
     });
   }
-  void it('refuses a 7-day period while retention is disabled or has no delete request store', () => {
-    assert.match(retentionProblems(retentionOf({ compactor: { retention_enabled: false, delete_request_store: 'filesystem' }, limits_config: { retention_period: '1w' } }), 7).join('\n'), /retention_enabled is not true/);
-    assert.match(retentionProblems(retentionOf({ compactor: { retention_enabled: true }, limits_config: { retention_period: '1w' } }), 7).join('\n'), /delete_request_store is empty/);
+  void it('refuses 0s as never deleting', () => assert.match(problemsFor({ retention_period: '0s' }).join('\n'), /never deleted: limits_config\.retention_period is 0s \(0 means keep forever\)/));
+  for (const [period, ok] of [['1w', true], ['6d23h', false], ['7d1h', false]] as const) {
+    void it(`a retention_stream rule of ${period} beside retention_period 1w ${ok ? 'passes' : 'fails, naming its selector and period'}`, () => {
+      const problems = problemsFor({ retention_period: '1w', retention_stream: [{ selector: '{namespace="default"}', priority: 1, period }] });
+      if (ok) assert.deepEqual(problems, []);
+      else assert.match(problems.join('\n'), new RegExp(`^streams matching \\{namespace="default"\\} are kept ${period} `));
+    });
+  }
+  void it('refuses a 7-day period while retention is disabled, and a Loki 3 without a delete request store', () => {
+    assert.match(problemsFor({ retention_period: '1w' }, { retention_enabled: false, delete_request_store: 'filesystem' }).join('\n'), /retention_enabled is not true/);
+    assert.match(problemsFor({ retention_period: '1w' }, { retention_enabled: true }).join('\n'), /delete_request_store is empty while retention is enabled: Loki 3\.6\.7 would not start/);
+  });
+  void it('passes a Loki 2.9 without a delete request store (shared_store), refuses one without retention_enabled', () => {
+    const v2 = lokiVersion('2.9.3', {});
+    assert.deepEqual(judgeRetention(v2, { compactor: { retention_enabled: true, shared_store: 'filesystem', delete_request_store: '' }, limits_config: { retention_period: '1w' } }, noTenant, 7).problems, []);
+    assert.match(judgeRetention(v2, { compactor: { shared_store: 'filesystem', delete_request_store: '' }, limits_config: { retention_period: '1w' } }, noTenant, 7).problems.join('\n'), /retention_enabled is not true/);
   });
 });
 

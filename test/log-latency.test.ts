@@ -52,7 +52,7 @@ void describe('log delivery arithmetic', () => {
     assert.match(text, /4 of 5 marker lines visible/);
     assert.match(text, /p50 1\.5 s, p95 12\.0 s, max 12\.0 s \(budget 10\.0 s\)/);
     assert.match(text, /late \(after the budget\): #4 12\.0 s/);
-    assert.match(text, /missing \(never seen\): #5/);
+    assert.match(text, /missing \(not in Loki: a search over everything it accepts did not return them\): #5/);
   });
 
   void it('reports no latency figures when nothing arrived, and flags clock skew', () => {

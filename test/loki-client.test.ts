@@ -12,11 +12,15 @@
  *   (429 "too many outstanding requests");
  * - `/config`: the key layout of grafana/loki docs/sources/shared/configuration.md, with
  *   durations printed by prometheus/common model.Duration (168h prints as `1w`).
+ * The last group replays what real Loki 3.6.7 and 2.9.3 answered (test/captures/loki/, README
+ * there): buildinfo, the tenant limits endpoint (200 on 3.6, 404 on 2.9), /metrics, the
+ * `categorize-labels` encoding, and the refusals whose text differs by version.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { LokiClient, LokiError, retentionOf, retentionProblems } from '../fixtures/loki/client.ts';
-import { startReplayServer, type ReplayServer } from './support/replay-server.ts';
+import { LokiClient, LokiError, refusedLimit } from '../fixtures/loki/client.ts';
+import { readCapture } from './support/loki-replay.ts';
+import { startReplayServer, type Reply, type ReplayServer } from './support/replay-server.ts';
 
 const STREAMS_SIMPLE = {
   status: 'success',
@@ -102,7 +106,8 @@ void describe('Loki client against replayed Loki API responses', () => {
     assert.equal(req?.headers['x-scope-orgid'], 'tenant-1');
     assert.equal(res.streams.length, 2);
     assert.equal(res.entries.length, 6);
-    assert.deepEqual(res.entries[0], { labels: { code: 'one",', location: 'moon🌙' }, tsNs: 1645030244810757120n, line: 'log line error 1' });
+    assert.deepEqual(res.entries[0], { labels: { code: 'one",', location: 'moon🌙' }, tsNs: 1645030244810757120n, line: 'log line error 1', metadata: {} });
+    assert.equal(req?.headers['x-loki-response-encoding-flags'], 'categorize-labels');
   });
 
   void it('reads an instant metric query, labels and label values', async () => {
@@ -120,20 +125,9 @@ void describe('Loki client against replayed Loki API responses', () => {
     assert.deepEqual(await loki.ready(), { ready: false, status: 503, body: 'Ingester not ready: waiting for 15s after being ready' });
   });
 
-  void it('reads the running config and finds retention enabled with a 7-day period printed as 1w', async () => {
+  void it('reads the running config as YAML', async () => {
     const { config } = await loki.config();
-    const r = retentionOf(config);
-    assert.deepEqual(r, { retentionEnabled: true, retentionPeriod: '1w', retentionPeriodMs: 7 * 86_400_000, deleteRequestStore: 'filesystem' });
-    assert.deepEqual(retentionProblems(r, 7), []);
-  });
-
-  void it('explains a config without retention: disabled, wrong period, no delete store', () => {
-    const r = retentionOf({ compactor: { retention_enabled: false }, limits_config: { retention_period: '0s' } });
-    const problems = retentionProblems(r, 7);
-    assert.equal(problems.length, 2);
-    assert.match(problems[0] ?? '', /retention_enabled is not true/);
-    assert.match(problems[1] ?? '', /"0s" \(0h\) but 7 days \(168h, printed "1w"\)/);
-    assert.match(retentionProblems(retentionOf({ compactor: { retention_enabled: true }, limits_config: { retention_period: '744h' } }), 7).join('\n'), /744h.*delete_request_store/s);
+    assert.deepEqual(config.compactor, { working_directory: '/var/loki/compactor', compaction_interval: '10m', retention_enabled: true, retention_delete_delay: '2h', retention_delete_worker_count: 150, delete_request_store: 'filesystem' });
   });
 
   const failures: Array<[number, string, RegExp]> = [
@@ -162,5 +156,83 @@ void describe('Loki client against replayed Loki API responses', () => {
   void it('refuses a metric result where a log query was expected', async () => {
     server.route('GET /loki/api/v1/query_range', { body: { status: 'success', data: { resultType: 'matrix', result: [] } } });
     await assert.rejects(loki.queryRange({ query: 'rate({a="b"}[1m])', startMs: 0, endMs: 1 }), /resultType "streams"/);
+  });
+});
+
+/** A capture as the replay server sends it: status, content type, body. */
+function reply(file: string): Reply {
+  const c = readCapture(file);
+  const type = c.responseHeaders['content-type'];
+  return { status: c.status, headers: type ? { 'content-type': type } : {}, body: c.responseBody };
+}
+
+void describe('Loki client against real Loki 3.6.7 and 2.9.3 answers (captured)', () => {
+  let server: ReplayServer;
+  before(async () => {
+    server = await startReplayServer();
+  });
+  after(() => server.close());
+  const client = (tenant?: string) => new LokiClient(server.url, { timeoutMs: 30_000, ...(tenant ? { tenant } : {}) });
+
+  void it('reads the version from buildinfo, which needs no tenant', async () => {
+    server.route('GET /loki/api/v1/status/buildinfo', reply('3.6.7-main/03-buildinfo.http'));
+    assert.deepEqual(await client().buildinfo(), { version: '3.6.7', revision: '7e1daf3a' });
+    server.route('GET /loki/api/v1/status/buildinfo', reply('2.9.3-main/03-buildinfo.http'));
+    assert.equal((await client().buildinfo()).version, '2.9.3');
+  });
+
+  void it("reads a tenant's effective limits with that tenant's header (3.6.7), and 404 as not served (2.9.3)", async () => {
+    server.route('GET /config/tenant/v1/limits', reply('3.6.7-main/04-tenant-limits-fake.http'));
+    const limits = await client('team-x').tenantLimits('fake');
+    assert.equal(server.requests.at(-1)?.headers['x-scope-orgid'], 'fake');
+    assert.equal(limits?.retention_period, '1w');
+    assert.equal(limits?.max_entries_limit_per_query, 50);
+    server.route('GET /config/tenant/v1/limits', reply('2.9.3-main/04-tenant-limits-fake.http'));
+    assert.equal(await client().tenantLimits('fake'), undefined);
+  });
+
+  void it('reads /metrics as Loki serves it (Prometheus text format)', async () => {
+    server.route('GET /metrics', reply('3.6.7-main/09-metrics-after.http'));
+    assert.match(await client().metrics(), /^loki_discarded_samples_total\{format="loki",policy="",reason="too_far_in_future",retention_hours="168",tenant="fake"\} 1$/m);
+  });
+
+  void it('asks Loki 3 to categorize labels: indexed labels in `labels`, structured metadata and detected_level apart', async () => {
+    // Loki 3.6.7 answers 21 to a request with the header and 20 to one without (both captured).
+    server.route('GET /loki/api/v1/query_range', (req) =>
+      reply(req.headers['x-loki-response-encoding-flags'] === 'categorize-labels' ? '3.6.7-auth/21-query-range-categorize-labels.http' : '3.6.7-auth/20-query-range-streams.http'),
+    );
+    const { entries, categorized } = await client('team-a').queryRange({ query: '{app="capture"}', startMs: 0, endMs: 1 });
+    assert.equal(categorized, true);
+    assert.deepEqual(new Set(entries.map((e) => JSON.stringify(e.labels))), new Set([JSON.stringify({ app: 'capture', job: 'default/capture', namespace: 'default', service_name: 'capture' })]));
+    assert.deepEqual(entries.at(-1)?.metadata, { agent: 'alloy', detected_level: 'info', trace_id: '0af7651916cd43dd' });
+    assert.equal(entries.length, 4);
+  });
+
+  void it('reads Loki 2.9, which ignores the header and sends labels only', async () => {
+    server.route('GET /loki/api/v1/query_range', reply('2.9.3-main/21-query-w1-end-now-plus-11m.http'));
+    const { entries, categorized } = await client().queryRange({ query: '{namespace="obs-acc-cap13"}', startMs: 0, endMs: 1 });
+    assert.equal(categorized, false);
+    assert.equal(entries.length, 5);
+    assert.deepEqual(entries[0]?.metadata, {});
+    assert.equal(entries[0]?.labels.detected_level, undefined);
+  });
+
+  for (const version of ['3.6.7', '2.9.3']) {
+    void it(`names the max_entries_limit_per_query a ${version} refusal gives, whichever words that version uses`, async () => {
+      server.route('GET /loki/api/v1/query_range', reply(`${version}-auth/22-query-range-limit-5100.http`));
+      const err = await client('team-a').queryRange({ query: '{app="capture"}', startMs: 0, endMs: 1, limit: 5100 }).catch((e: unknown) => e);
+      assert.ok(err instanceof LokiError);
+      assert.equal(refusedLimit(err), 5000);
+      assert.match(err.message, /HTTP 400\): max entries limit per query exceeded.*\(5100 > 5000\)\. The query asked for more entries than limits_config\.max_entries_limit_per_query allows/);
+      assert.match(err.lokiText, /^max entries limit per query exceeded/);
+    });
+  }
+
+  void it('explains Loki 3\'s 500 for a tenant id with "|" (multi-tenant queries off)', async () => {
+    server.route('GET /loki/api/v1/query_range', reply('3.6.7-auth/25-query-range-multi-tenant-disabled.http'));
+    const err = await client('team-a|team-b').queryRange({ query: '{app="capture"}', startMs: 0, endMs: 1 }).catch((e: unknown) => e);
+    assert.ok(err instanceof LokiError);
+    assert.equal(err.status, 500);
+    assert.match(err.message, /refused tenant "team-a\|team-b" \(HTTP 500: multiple org IDs present\): "\|" joins several tenants/);
   });
 });
