@@ -19,8 +19,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { LokiClient, LokiError, refusedLimit } from '../fixtures/loki/client.ts';
-import { readCapture } from './support/loki-replay.ts';
-import { startReplayServer, type Reply, type ReplayServer } from './support/replay-server.ts';
+import { captureReply } from './support/loki-replay.ts';
+import { startReplayServer, type ReplayServer } from './support/replay-server.ts';
 
 const STREAMS_SIMPLE = {
   status: 'success',
@@ -159,13 +159,6 @@ void describe('Loki client against replayed Loki API responses', () => {
   });
 });
 
-/** A capture as the replay server sends it: status, content type, body. */
-function reply(file: string): Reply {
-  const c = readCapture(file);
-  const type = c.responseHeaders['content-type'];
-  return { status: c.status, headers: type ? { 'content-type': type } : {}, body: c.responseBody };
-}
-
 void describe('Loki client against real Loki 3.6.7 and 2.9.3 answers (captured)', () => {
   let server: ReplayServer;
   before(async () => {
@@ -175,31 +168,31 @@ void describe('Loki client against real Loki 3.6.7 and 2.9.3 answers (captured)'
   const client = (tenant?: string) => new LokiClient(server.url, { timeoutMs: 30_000, ...(tenant ? { tenant } : {}) });
 
   void it('reads the version from buildinfo, which needs no tenant', async () => {
-    server.route('GET /loki/api/v1/status/buildinfo', reply('3.6.7-main/03-buildinfo.http'));
+    server.route('GET /loki/api/v1/status/buildinfo', captureReply('3.6.7-main/03-buildinfo.http'));
     assert.deepEqual(await client().buildinfo(), { version: '3.6.7', revision: '7e1daf3a' });
-    server.route('GET /loki/api/v1/status/buildinfo', reply('2.9.3-main/03-buildinfo.http'));
+    server.route('GET /loki/api/v1/status/buildinfo', captureReply('2.9.3-main/03-buildinfo.http'));
     assert.equal((await client().buildinfo()).version, '2.9.3');
   });
 
   void it("reads a tenant's effective limits with that tenant's header (3.6.7), and 404 as not served (2.9.3)", async () => {
-    server.route('GET /config/tenant/v1/limits', reply('3.6.7-main/04-tenant-limits-fake.http'));
+    server.route('GET /config/tenant/v1/limits', captureReply('3.6.7-main/04-tenant-limits-fake.http'));
     const limits = await client('team-x').tenantLimits('fake');
     assert.equal(server.requests.at(-1)?.headers['x-scope-orgid'], 'fake');
     assert.equal(limits?.retention_period, '1w');
     assert.equal(limits?.max_entries_limit_per_query, 50);
-    server.route('GET /config/tenant/v1/limits', reply('2.9.3-main/04-tenant-limits-fake.http'));
+    server.route('GET /config/tenant/v1/limits', captureReply('2.9.3-main/04-tenant-limits-fake.http'));
     assert.equal(await client().tenantLimits('fake'), undefined);
   });
 
   void it('reads /metrics as Loki serves it (Prometheus text format)', async () => {
-    server.route('GET /metrics', reply('3.6.7-main/09-metrics-after.http'));
+    server.route('GET /metrics', captureReply('3.6.7-main/09-metrics-after.http'));
     assert.match(await client().metrics(), /^loki_discarded_samples_total\{format="loki",policy="",reason="too_far_in_future",retention_hours="168",tenant="fake"\} 1$/m);
   });
 
   void it('asks Loki 3 to categorize labels: indexed labels in `labels`, structured metadata and detected_level apart', async () => {
     // Loki 3.6.7 answers 21 to a request with the header and 20 to one without (both captured).
     server.route('GET /loki/api/v1/query_range', (req) =>
-      reply(req.headers['x-loki-response-encoding-flags'] === 'categorize-labels' ? '3.6.7-auth/21-query-range-categorize-labels.http' : '3.6.7-auth/20-query-range-streams.http'),
+      captureReply(req.headers['x-loki-response-encoding-flags'] === 'categorize-labels' ? '3.6.7-auth/21-query-range-categorize-labels.http' : '3.6.7-auth/20-query-range-streams.http'),
     );
     const { entries, categorized } = await client('team-a').queryRange({ query: '{app="capture"}', startMs: 0, endMs: 1 });
     assert.equal(categorized, true);
@@ -209,7 +202,7 @@ void describe('Loki client against real Loki 3.6.7 and 2.9.3 answers (captured)'
   });
 
   void it('reads Loki 2.9, which ignores the header and sends labels only', async () => {
-    server.route('GET /loki/api/v1/query_range', reply('2.9.3-main/21-query-w1-end-now-plus-11m.http'));
+    server.route('GET /loki/api/v1/query_range', captureReply('2.9.3-main/21-query-w1-end-now-plus-11m.http'));
     const { entries, categorized } = await client().queryRange({ query: '{namespace="obs-acc-cap13"}', startMs: 0, endMs: 1 });
     assert.equal(categorized, false);
     assert.equal(entries.length, 5);
@@ -219,7 +212,7 @@ void describe('Loki client against real Loki 3.6.7 and 2.9.3 answers (captured)'
 
   for (const version of ['3.6.7', '2.9.3']) {
     void it(`names the max_entries_limit_per_query a ${version} refusal gives, whichever words that version uses`, async () => {
-      server.route('GET /loki/api/v1/query_range', reply(`${version}-auth/22-query-range-limit-5100.http`));
+      server.route('GET /loki/api/v1/query_range', captureReply(`${version}-auth/22-query-range-limit-5100.http`));
       const err = await client('team-a').queryRange({ query: '{app="capture"}', startMs: 0, endMs: 1, limit: 5100 }).catch((e: unknown) => e);
       assert.ok(err instanceof LokiError);
       assert.equal(refusedLimit(err), 5000);
@@ -229,7 +222,7 @@ void describe('Loki client against real Loki 3.6.7 and 2.9.3 answers (captured)'
   }
 
   void it('explains Loki 3\'s 500 for a tenant id with "|" (multi-tenant queries off)', async () => {
-    server.route('GET /loki/api/v1/query_range', reply('3.6.7-auth/25-query-range-multi-tenant-disabled.http'));
+    server.route('GET /loki/api/v1/query_range', captureReply('3.6.7-auth/25-query-range-multi-tenant-disabled.http'));
     const err = await client('team-a|team-b').queryRange({ query: '{app="capture"}', startMs: 0, endMs: 1 }).catch((e: unknown) => e);
     assert.ok(err instanceof LokiError);
     assert.equal(err.status, 500);

@@ -16,21 +16,14 @@ import { LokiClient } from '../fixtures/loki/client.ts';
 import { configExcerpt, lokiVersion, readRunningLoki, type RunningLoki } from '../fixtures/loki/loki-config.ts';
 import { judgeRetention, retentionClasses, type RetentionRule } from '../fixtures/loki/retention.ts';
 import { parseSelector } from '../fixtures/loki/logql.ts';
-import { CAPTURES, readCapture } from './support/loki-replay.ts';
+import { CAPTURES, captureReply, readCapture } from './support/loki-replay.ts';
 import { startReplayServer, type RecordedRequest, type Reply, type ReplayServer } from './support/replay-server.ts';
-
-/** A capture as the replay server sends it: status, content type, body. */
-function reply(file: string): Reply {
-  const c = readCapture(file);
-  const type = c.responseHeaders['content-type'];
-  return { status: c.status, headers: type ? { 'content-type': type } : {}, body: c.responseBody };
-}
 
 /** A Loki that answers /config, buildinfo and the tenant limits endpoint from one capture run. */
 async function replayLoki(files: { config: string; buildinfo: string; tenantLimits: (req: RecordedRequest) => Reply }): Promise<ReplayServer> {
   return startReplayServer({
-    'GET /config': reply(files.config),
-    'GET /loki/api/v1/status/buildinfo': reply(files.buildinfo),
+    'GET /config': captureReply(files.config),
+    'GET /loki/api/v1/status/buildinfo': captureReply(files.buildinfo),
     'GET /config/tenant/v1/limits': files.tenantLimits,
   });
 }
@@ -38,10 +31,10 @@ async function replayLoki(files: { config: string; buildinfo: string; tenantLimi
 /** Tenant limits by X-Scope-OrgID, as Loki 3.6.7 answered them; 401 `no org id` without the header. */
 const byTenant = (answers: Record<string, string>, noHeader: string) => (req: RecordedRequest) => {
   const tenant = req.headers['x-scope-orgid'];
-  if (typeof tenant !== 'string') return reply(noHeader);
+  if (typeof tenant !== 'string') return captureReply(noHeader);
   const file = answers[tenant];
   if (!file) throw new Error(`no capture for tenant ${tenant}`);
-  return reply(file);
+  return captureReply(file);
 };
 
 const servers: ReplayServer[] = [];
@@ -54,7 +47,7 @@ async function read(files: Parameters<typeof replayLoki>[0], tenant: string | un
 const judge = (r: RunningLoki) => judgeRetention(r.version, r.config, r.tenantLimits, 7);
 
 void describe('Loki 2.9.3 as loki-stack deploys it (retention 1w, shared_store, no delete_request_store)', () => {
-  const files = { config: '2.9.3-main/02-config.http', buildinfo: '2.9.3-main/03-buildinfo.http', tenantLimits: () => reply('2.9.3-main/04-tenant-limits-fake.http') };
+  const files = { config: '2.9.3-main/02-config.http', buildinfo: '2.9.3-main/03-buildinfo.http', tenantLimits: () => captureReply('2.9.3-main/04-tenant-limits-fake.http') };
 
   void it('passes: 2.9 keeps delete requests in compactor.shared_store, and the advice for Loki 3 is a note, not a failure', async () => {
     const { running, server } = await read(files, undefined);
@@ -121,7 +114,7 @@ void describe('Loki 2.9.3 and 3.6.7 with a retention_stream rule {namespace="def
   });
 
   void it('2.9.3 fails the same way from /config, and says per-tenant overrides could not be seen (runtime_config.file is set)', async () => {
-    const { running } = await read({ config: '2.9.3-auth/02-config.http', buildinfo: '2.9.3-auth/04-buildinfo.http', tenantLimits: () => reply('2.9.3-auth/06-tenant-limits-team-a.http') }, 'team-a');
+    const { running } = await read({ config: '2.9.3-auth/02-config.http', buildinfo: '2.9.3-auth/04-buildinfo.http', tenantLimits: () => captureReply('2.9.3-auth/06-tenant-limits-team-a.http') }, 'team-a');
     const j = judge(running);
     assert.deepEqual(j.problems, [
       'streams matching {namespace="default"} are kept 1d (24h) by limits_config.retention_stream {namespace="default"} (priority 1), not 7 days (168h, printed "1w")',
@@ -130,7 +123,7 @@ void describe('Loki 2.9.3 and 3.6.7 with a retention_stream rule {namespace="def
   });
 
   void it('a Loki ≥ 3.6 that answers 404 there is judged by /config, and the evidence says why', async () => {
-    const { running } = await read({ config: '3.6.7-auth/02-config.http', buildinfo: '3.6.7-auth/04-buildinfo.http', tenantLimits: () => reply('2.9.3-auth/06-tenant-limits-team-a.http') }, 'team-a');
+    const { running } = await read({ config: '3.6.7-auth/02-config.http', buildinfo: '3.6.7-auth/04-buildinfo.http', tenantLimits: () => captureReply('2.9.3-auth/06-tenant-limits-team-a.http') }, 'team-a');
     assert.match(judge(running).notes.join('\n'), /GET \/config\/tenant\/v1\/limits answered 404/);
   });
 });

@@ -68,6 +68,13 @@ export function readCapture(file: string): Capture {
   };
 }
 
+/** A capture as the replay server sends it back: its status, content type and body. */
+export function captureReply(file: string): Reply {
+  const c = readCapture(file);
+  const type = c.responseHeaders['content-type'];
+  return { status: c.status, headers: type ? { 'content-type': type } : {}, body: c.responseBody };
+}
+
 interface StoredEntry {
   tsNs: bigint;
   line: string;
