@@ -60,10 +60,16 @@ export async function openWatchSession(log: (line: string) => void): Promise<Wat
     })());
   installSignalCleanup(cleanup, runId, kube.ledger.file, log);
   const lokiEndpoint = endpoints.describe('loki');
-  const loki = new LokiClient(await endpoints.url('loki'), { tenant: config.loki.tenant, timeoutMs: config.httpTimeoutMs });
-  const ready = await loki.ready();
-  if (!ready.ready) throw new Error(`Loki at ${lokiEndpoint} is not ready (HTTP ${ready.status}: ${ready.body}); the heartbeat could not be read back`);
-  return { config, target, kube, loki, lokiEndpoint, cleanup };
+  try {
+    const loki = new LokiClient(await endpoints.url('loki'), { tenant: config.loki.tenant, timeoutMs: config.httpTimeoutMs });
+    const ready = await loki.ready();
+    if (!ready.ready) throw new Error(`Loki at ${lokiEndpoint} is not ready (HTTP ${ready.status}: ${ready.body}); the heartbeat could not be read back`);
+    return { config, target, kube, loki, lokiEndpoint, cleanup };
+  } catch (err) {
+    // An open port-forward would keep the process alive after the error.
+    await cleanup();
+    throw err;
+  }
 }
 
 /**
