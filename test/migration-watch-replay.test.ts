@@ -76,6 +76,23 @@ class FakeCluster {
   }
 }
 
+/** A kube config file for the replayed API server, as KUBECONFIG names one. */
+async function writeKubeconfig(dir: string, server: string): Promise<string> {
+  const file = join(dir, 'config');
+  await writeFile(
+    file,
+    [
+      'apiVersion: v1',
+      'kind: Config',
+      `clusters: [{name: replay, cluster: {server: "${server}", insecure-skip-tls-verify: true}}]`,
+      'users: [{name: replay, user: {token: replay-token-not-a-secret}}]',
+      'contexts: [{name: replay, context: {cluster: replay, user: replay}}]',
+      'current-context: replay',
+    ].join('\n'),
+  );
+  return file;
+}
+
 const deletes = (server: ReplayServer) => server.requests.filter((r) => r.method === 'DELETE').map((r) => r.path);
 
 async function lokiServer(loki: ReplayLoki): Promise<ReplayServer> {
@@ -155,7 +172,7 @@ void describe('the migration watch against a replayed API server and Loki', () =
   });
 });
 
-void describe('npm run migration:watch stopped with Ctrl-C or SIGTERM (replayed API server and Loki)', () => {
+void describe('npm run migration:watch as a command: Ctrl-C, SIGTERM, an unreachable Loki (replayed API server and Loki)', () => {
   for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
   void it(`${signal}: deletes the heartbeat pods and the run namespace, empties the ledger and exits ${code}`, async (t) => {
     const runId = `mw${signal === 'SIGINT' ? 'i' : 't'}${process.pid}`;
@@ -170,18 +187,7 @@ void describe('npm run migration:watch stopped with Ctrl-C or SIGTERM (replayed 
       await rm(dir, { recursive: true, force: true });
       await rm(ledgerFile, { force: true });
     });
-    const kubeconfig = join(dir, 'config');
-    await writeFile(
-      kubeconfig,
-      [
-        'apiVersion: v1',
-        'kind: Config',
-        `clusters: [{name: replay, cluster: {server: "${kubeServer.url}", insecure-skip-tls-verify: true}}]`,
-        'users: [{name: replay, user: {token: replay-token-not-a-secret}}]',
-        'contexts: [{name: replay, context: {cluster: replay, user: replay}}]',
-        'current-context: replay',
-      ].join('\n'),
-    );
+    const kubeconfig = await writeKubeconfig(dir, kubeServer.url);
     const env = suiteFreeEnv({ KUBECONFIG: kubeconfig, OBS_RUN_ID: runId, LOKI_URL: lokiHttp.url, OBS_ENV_FILE: join(dir, 'none.env'), PREFLIGHT_TIMEOUT_MS: '30000' });
     const child = startChild(process.execPath, ['scripts/migration-watch.ts', '--minutes', '30', '--out', join(dir, 'report')], { env });
     await child.printed(/Switch the agents now/);
@@ -197,4 +203,22 @@ void describe('npm run migration:watch stopped with Ctrl-C or SIGTERM (replayed 
     assert.equal(existsSync(join(dir, 'report')), false, 'no report from an interrupted watch');
   });
   }
+
+  void it('a Loki that does not answer stops it before anything is created, naming Loki, exit 1', async (t) => {
+    const runId = `mwl${process.pid}`;
+    const kubeServer = await startKubeReplay(new FakeCluster(runId).routes());
+    const closed = await startReplayServer({});
+    const lokiUrl = closed.url;
+    await closed.close();
+    const dir = await mkdtemp(join(tmpdir(), 'migration-watch-cli-'));
+    t.after(async () => {
+      await kubeServer.close();
+      await rm(dir, { recursive: true, force: true });
+    });
+    const env = suiteFreeEnv({ KUBECONFIG: await writeKubeconfig(dir, kubeServer.url), OBS_RUN_ID: runId, LOKI_URL: lokiUrl, OBS_ENV_FILE: join(dir, 'none.env'), PREFLIGHT_TIMEOUT_MS: '30000' });
+    const r = await startChild(process.execPath, ['scripts/migration-watch.ts', '--minutes', '30'], { env }).done;
+    assert.equal(r.code, 1, `${r.stdout}\n${r.stderr}`);
+    assert.match(r.stderr, new RegExp(`migration:watch: .*${lokiUrl.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));
+    assert.deepEqual(kubeServer.requests.filter((q) => q.method !== 'GET').map((q) => q.path), [], 'nothing created');
+  });
 });
