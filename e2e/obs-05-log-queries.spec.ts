@@ -18,8 +18,8 @@ test.describe('OBS-05 Log queries work', () => {
     const delivery = await test.step('every marker line is found through the Loki API', async () => {
       const d = await markerPod.delivery();
       const r = d.report;
-      await evidence.attach('Loki API delivery', { query: markerPod.query, summary: d.summary, onTime: r.onTime, late: r.late, missing: r.missing, unread: r.unread, outsideWindow: r.outsideWindow, errors: r.errors, nodeClockOffset: r.skew ?? 'not measured', context: r.context });
-      evidence.figure('OBS-05 node clock offset (node − runner)', r.skew ? Math.round(r.skew.estimateMs) : 'not measured', r.skew ? 'ms' : undefined);
+      await evidence.attach('Loki API delivery', { query: markerPod.query, summary: d.summary, onTime: r.onTime, late: r.late, missing: r.missing, unread: r.unread, outsideWindow: r.outsideWindow, errors: r.errors, nodeClock: d.clock, nodeClockOffset: r.skew, context: r.context });
+      evidence.figure('OBS-05 node clock', d.clock);
       expect(r.unread, `marker lines the reader could not read because Loki answered with errors (${markerPod.query}): ${d.summary}${d.timeout ? `\n${d.timeout}` : ''}`).toEqual([]);
       expect(r.missing, `marker lines not in Loki (${markerPod.query}), looked for ${(2 * markerPod.budgetMs) / 1000} s and then over everything Loki accepts: ${d.summary}${d.timeout ? `\n${d.timeout}` : ''}`).toEqual([]);
       return d;

@@ -144,7 +144,7 @@ for (const v of ['3.6.7', '2.9.3'] as const) {
       assert.deepEqual(report.outsideWindow, []);
       // Written 4…0 s before T0 on the runner's clock, seen at T0 + 1 s: 1…5 s, to within the offset's bracket.
       assert.deepEqual(report.onTime.map((l) => Math.round(l.latencyMs / 1_000)), [5, 4, 3, 2, 1]);
-      assert.match(describeDelivery(report), /5 of 5 marker lines visible in Loki; .*node clock offset taken out.*; node clock 180\.\d s ahead of the runner/);
+      assert.match(describeDelivery(report), /5 of 5 marker lines visible in Loki; .*node clock offset 180\.\d s taken out.*; node clock 180\.\d s ahead of the runner/);
       // Without the offset the same sightings read as negative latencies, which the summary names.
       assert.match(describeDelivery(deliveryReport(w1, seen, 2_000)), /negative latency: the node clock is ahead of the runner clock/);
     });
@@ -262,7 +262,14 @@ void describe("the node's clock offset from kubelet log reads (arithmetic)", () 
   });
 
   void it('gives only a lower bound when every line was there at the first read, and nothing without lines', () => {
-    assert.deepEqual(clockOffset([read(2_000, { 1: 1_000 })]), { lowMs: 1_000 - 2_020, highMs: undefined, estimateMs: -1_020, lines: 1 });
+    const bound = clockOffset([read(2_000, { 1: 1_000 })]);
+    assert.deepEqual(bound, { lowMs: 1_000 - 2_020, highMs: undefined, estimateMs: -1_020, lines: 1 });
+    assert.match(describeClockOffset(bound), /clock offset only bounded: at least -1\.0 s/);
+    // A lower bound alone is reported, never taken out of the latencies: it may be far below the offset.
+    const sighting = { marker: { runId: 'r', id: 'a', seq: 1, total: 1, writtenNs: 1_000n * NS }, firstSeenMs: 3_000, labels: {}, lokiTsNs: 1_000n * NS };
+    const r = deliveryReport([{ id: 'a', seq: 1 }], new Map([['a', sighting]]), 10_000, { skew: bound });
+    assert.equal(r.correctedByMs, 0);
+    assert.deepEqual(r.onTime.map((l) => l.latencyMs), [2_000]);
     assert.equal(clockOffset([read(1, {})]), undefined);
     assert.match(describeClockOffset(undefined), /clock offset not measured/);
   });
