@@ -205,8 +205,7 @@ first_version() { grep -oE 'v?[0-9]+\.[0-9]+\.[0-9]+' | head -n1; }
     prometheus alertmanager prometheus-operator kube-state-metrics node_exporter; do
     case $n in
       kubectl) args=(version --client) ;;
-      kwok | kwokctl) args=(--version) ;;
-      prometheus-operator | kube-state-metrics) args=(--version) ;;
+      kube-state-metrics) args=(version) ;;
       *) args=(--version) ;;
     esac
     out=$("$work/bin/$n" "${args[@]}" 2>&1) || die "$n ${args[*]} failed:
@@ -225,7 +224,7 @@ mv "$work" "$dest"
 trap - EXIT
 link_current
 # Older builds are dead weight (hundreds of MB each); the Go build cache makes a rebuild cheap.
-find "$cache" -mindepth 1 -maxdepth 1 -type d ! -name "$key" ! -name '.*.partial.*' -exec rm -rf {} +
+find "$cache" -mindepth 1 -maxdepth 1 -type d -regex '.*/[0-9a-f]\{16\}' ! -name "$key" -exec rm -rf {} +
 stage done
 sed 's/^/sim:build:   /' "$dest/versions.txt"
 echo "sim:build: built $dest/bin ($(du -sh "$dest/bin" | cut -f1)), total $(since "$t_total") s"

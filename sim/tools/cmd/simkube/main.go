@@ -51,12 +51,12 @@ var entries = map[string]func() int{
 	"kube-apiserver":          func() int { return cli.Run(apiserver.NewAPIServerCommand()) },
 	"kube-controller-manager": func() int { return cli.Run(controllermanager.NewControllerManagerCommand()) },
 	"kube-scheduler":          func() int { return cli.Run(scheduler.NewSchedulerCommand()) },
-	"kubectl":                 runKubectl,
+	"kubectl":                 func() int { dropVersionFlag(); return runKubectl() },
 	"etcd":                    func() int { etcdmain.Main(os.Args); return 0 },
-	"kwok":                    func() int { return runKwok(false) },
+	"kwok":                    func() int { dropVersionFlag(); return runKwok(false) },
 	// kwokctl links the kwok binary as <workdir>/bin/kwok-controller and runs it by that name.
-	"kwok-controller": func() int { return runKwok(false) },
-	"kwokctl":         func() int { return runKwok(true) },
+	"kwok-controller": func() int { dropVersionFlag(); return runKwok(false) },
+	"kwokctl":         func() int { dropVersionFlag(); return runKwok(true) },
 }
 
 func main() {
@@ -81,6 +81,21 @@ func usage() {
 	}
 	sort.Strings(names)
 	fmt.Fprintf(os.Stderr, "usage: simkube <program> [args...], or call through a link named after the program\nprograms: %v\n", names)
+}
+
+// dropVersionFlag removes the --version flag that k8s.io/component-base/version/verflag
+// registers on pflag.CommandLine at init (for the kube-* components). cobra adds
+// pflag.CommandLine to every root command, and a non-bool "version" flag breaks
+// cobra's own --version in kwok and kwokctl ("version" flag declared as non-bool).
+// The standalone kwok, kwokctl and kubectl binaries do not link verflag.
+func dropVersionFlag() {
+	clean := pflag.NewFlagSet(pflag.CommandLine.Name(), pflag.ExitOnError)
+	pflag.CommandLine.VisitAll(func(f *pflag.Flag) {
+		if f.Name != "version" {
+			clean.AddFlag(f)
+		}
+	})
+	pflag.CommandLine = clean
 }
 
 // runKubectl is upstream's cmd/kubectl main (k8s.io/kubernetes v1.36.3). kwokctl runs
