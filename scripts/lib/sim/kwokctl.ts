@@ -27,6 +27,7 @@ export function writeKwokctlConfig(): string {
     template,
     {
       API_ADDRESS: SIM.nsAddress,
+      SERVICE_CIDR: SIM.serviceCidr,
       CACHE_DIR: join(PATHS.kwokWorkdir, 'cache'),
       BIN_ETCD: toolPath('etcd'),
       BIN_KUBE_APISERVER: toolPath('kube-apiserver'),

@@ -27,6 +27,8 @@ export const SIM = {
   nodeCidr: '10.213.1.0/24',
   /** Pod addresses: each node hands out from its own /24 (spec.podCIDR), kwok picks the address. */
   podCidr: '10.244.0.0/16',
+  /** Service ClusterIPs (k3s' default range): allocated, never routed, since nothing proxies them. */
+  serviceCidr: '10.43.0.0/16',
   kubernetesVersion: 'v1.36.3',
 } as const;
 

@@ -16,15 +16,15 @@ import { join } from 'node:path';
 import type * as k8s from '@kubernetes/client-node';
 import { ensureStandinBuilt } from '../../../app-hook/standin.ts';
 import { http } from '../../../fixtures/core/http.ts';
-import { applyAll, clients, createMissing, describeNotReady, until, type Clients } from './apply.ts';
-import { run } from './exec.ts';
+import { applyAll, clients, createMissing, describeNotReady, FIELD_MANAGER, until, type Clients } from './apply.ts';
+import { mustRun, run } from './exec.ts';
 import { runnerImagesRegex } from './images.ts';
 import { createCluster, writeHostKubeconfig } from './kwokctl.ts';
 import { HOST_API_SERVER, NODES, PATHS, REPO_ROOT, SIM } from './layout.ts';
 import { loadObjects } from './manifests.ts';
 import { ensureNetwork } from './netns.ts';
 import { startRunner } from './runner-process.ts';
-import { CRDS_DIR, missingTools, TOOLS_BIN, toolVersion } from './tools.ts';
+import { CRDS_DIR, missingTools, TOOLS_BIN, toolPath, toolVersion } from './tools.ts';
 
 export interface UpResult {
   elapsedMs: number;
@@ -102,12 +102,14 @@ export async function simUp(log: (line: string) => void): Promise<UpResult> {
   log(`  pid ${runnerPid}, log ${PATHS.runnerLog}`);
 
   await step(`prometheus-operator CRDs (${CRDS_DIR})`, async () => {
-    const crds = readdirSync(CRDS_DIR)
+    // kubectl, not client-node: client-node serialises a CustomResourceDefinition through its typed
+    // model, which drops `x-kubernetes-int-or-string` and the API server then rejects the schema.
+    mustRun([toolPath('kubectl'), '--kubeconfig', kubeconfig, 'apply', '--server-side', '--force-conflicts', `--field-manager=${FIELD_MANAGER}`, '--filename', CRDS_DIR]);
+    const names = readdirSync(CRDS_DIR)
       .filter((f) => /\.ya?ml$/.test(f))
-      .sort()
-      .flatMap((f) => loadObjects(join(CRDS_DIR, f)));
-    await applyAll(c, crds);
-    for (const crd of crds) await waitForCrd(c, crd.metadata?.name ?? '');
+      .flatMap((f) => loadObjects(join(CRDS_DIR, f)))
+      .map((crd) => crd.metadata?.name ?? '');
+    for (const name of names) await waitForCrd(c, name);
   });
 
   await step('Monitoring stack (sim/manifests) and TaskPlanner (manifests/taskplanner)', async () => {
@@ -121,11 +123,12 @@ export async function simUp(log: (line: string) => void): Promise<UpResult> {
   await step('Every pod in monitoring and TaskPlanner Ready', () =>
     until('every pod in monitoring and default Ready (Prometheus and Alertmanager are created by the operator)', 240_000, async () => {
       const [mon, def] = await Promise.all([c.core.listNamespacedPod({ namespace: MONITORING }), c.core.listNamespacedPod({ namespace: 'default' })]);
-      return [...mon.items, ...def.items];
-    }, (pods) => {
-      const names = pods.map((p) => p.metadata?.name ?? '');
+      const pods = [...mon.items, ...def.items];
+      // Names and what is wrong only: the timeout message shows the last value, and whole pods drown it.
+      return { names: pods.map((p) => p.metadata?.name ?? ''), notReady: describeNotReady(pods) };
+    }, ({ names, notReady }) => {
       if (!names.includes(PROMETHEUS_POD) || !names.includes(ALERTMANAGER_POD)) return `the operator has not created ${PROMETHEUS_POD} and ${ALERTMANAGER_POD} yet (pods: ${names.join(', ')})`;
-      return describeNotReady(pods);
+      return notReady;
     }),
   );
 
