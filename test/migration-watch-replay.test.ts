@@ -5,8 +5,7 @@
  * the agents' pods sampled at each poll, the pods' own last lines read at the end, the report,
  * and everything deleted afterwards; and `npm run migration:watch` stopped with Ctrl-C, which
  * deletes the heartbeat before it exits. Boundary: the API server and Loki are replayed, not
- * run. Still to do: the same Ctrl-C against the simulated cluster of `npm run sim:up` (issue 11),
- * which did not exist yet when this was written.
+ * run. The same Ctrl-C against the simulated cluster of `npm run sim:up`: migration-watch-sim.test.ts.
  */
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
