@@ -32,6 +32,7 @@ test.describe('OBS-05 Log queries work', () => {
     });
 
     await test.step(`the time from write to visible is at most LOG_MAX_DELAY_SECONDS (${config.logMaxDelaySeconds} s) for every line`, () => {
+      expect(delivery.report.outsideWindow, `lines found only outside the window watched, so their write→visible time is unknown (${delivery.clock}): ${delivery.summary}`).toEqual([]);
       const l = delivery.report.latency!;
       evidence.figure('OBS-05 write→visible p50', l.p50Ms, 'ms');
       evidence.figure('OBS-05 write→visible p95', l.p95Ms, 'ms');
