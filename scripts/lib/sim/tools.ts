@@ -53,7 +53,8 @@ export function missingTools(): ToolName[] {
  * for prometheus. Throws with the output when none is found.
  */
 export function toolVersion(name: ToolName): string {
-  const res = run([toolPath(name), '--version'], { timeoutMs: 30_000 });
+  // kube-state-metrics has a `version` subcommand and no --version flag.
+  const res = run([toolPath(name), ...(name === 'kube-state-metrics' ? ['version'] : ['--version'])], { timeoutMs: 30_000 });
   const out = `${res.stdout}\n${res.stderr}`;
   const m = /\bv?(\d+\.\d+\.\d+)\b/.exec(out);
   if (!m) throw new Error(`${toolPath(name)} --version printed no version:\n${out.trim()}`);
