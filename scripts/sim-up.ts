@@ -6,17 +6,23 @@
  * obs-sim. Needs root and the sim tools (`npm run sim:build`). Prints the .env lines to use.
  * How it is built: scripts/lib/sim/up.ts; what is real and what is simulated: /work/notes/sim-runtime.md.
  */
-import { envLines, simUp } from './lib/sim/up.ts';
-import { parseFlags } from './lib/run-plan.ts';
+import { preconditionProblems } from './lib/sim/preconditions.ts';
 
 const USAGE = `Usage: npm run sim:up
   Starts (or completes) the simulated cluster obs-sim; idempotent. Remove it with npm run sim:down.`;
 
 try {
-  const flags = parseFlags(process.argv.slice(2), []);
-  if (flags.has('--help')) {
+  const args = process.argv.slice(2);
+  const problems = preconditionProblems();
+  if (args.some((a) => a === '--help' || a === '-h')) {
     console.log(USAGE);
+  } else if (args.length) {
+    throw new Error(`Unknown argument ${JSON.stringify(args[0])}\n${USAGE}`);
+  } else if (problems.length) {
+    // Checked before the heavy imports below, so a run that cannot start says so at once.
+    throw new Error(`sim:up cannot start:\n- ${problems.join('\n- ')}`);
   } else {
+    const { envLines, simUp } = await import('./lib/sim/up.ts');
     const result = await simUp((line) => console.log(line));
     const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
     console.log(`\nSimulated cluster obs-sim is ready in ${seconds(result.elapsedMs)} (${result.steps.map((s) => `${s.step.split(' (')[0]} ${seconds(s.ms)}`).join('; ')}).`);

@@ -17,30 +17,21 @@ import type * as k8s from '@kubernetes/client-node';
 import { ensureStandinBuilt } from '../../../app-hook/standin.ts';
 import { http } from '../../../fixtures/core/http.ts';
 import { applyAll, clients, createMissing, describeNotReady, FIELD_MANAGER, until, type Clients } from './apply.ts';
-import { mustRun, run } from './exec.ts';
+import { mustRun } from './exec.ts';
 import { runnerImagesRegex } from './images.ts';
 import { createCluster, writeHostKubeconfig } from './kwokctl.ts';
 import { HOST_API_SERVER, NODES, PATHS, REPO_ROOT, SIM } from './layout.ts';
 import { loadObjects } from './manifests.ts';
 import { ensureNetwork } from './netns.ts';
 import { startRunner } from './runner-process.ts';
-import { CRDS_DIR, missingTools, TOOLS_BIN, toolPath, toolVersion } from './tools.ts';
+import { preconditionProblems } from './preconditions.ts';
+import { CRDS_DIR, toolPath, toolVersion } from './tools.ts';
 
 export interface UpResult {
   elapsedMs: number;
   steps: { step: string; ms: number }[];
   prometheusUrl: string;
   alertmanagerUrl: string;
-}
-
-/** Why sim:up cannot start here, as sentences with the fix; empty when it can. */
-export function preconditionProblems(): string[] {
-  const problems: string[] = [];
-  if (process.getuid?.() !== 0) problems.push('sim:up needs root (it creates a network namespace, a veth pair and routes): run it as root, e.g. `sudo npm run sim:up`.');
-  if (run(['ip', '-V']).code !== 0) problems.push('The `ip` command (iproute2) is missing: `apt-get install iproute2`.');
-  const missing = missingTools();
-  if (missing.length) problems.push(`The sim tools are not built (missing in ${TOOLS_BIN}: ${missing.join(', ')}): run \`npm run sim:build\` first.`);
-  return problems;
 }
 
 const MONITORING = 'monitoring';
