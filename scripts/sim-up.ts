@@ -25,7 +25,7 @@ try {
     const { envLines, simUp } = await import('./lib/sim/up.ts');
     const result = await simUp((line) => console.log(line));
     const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
-    console.log(`\nSimulated cluster obs-sim is ready in ${seconds(result.elapsedMs)} (${result.steps.map((s) => `${s.step.split(' (')[0]} ${seconds(s.ms)}`).join('; ')}).`);
+    console.log(`\nSimulated cluster obs-sim is ready in ${seconds(result.elapsedMs)} (${result.steps.map((s) => `${s.step} ${seconds(s.ms)}`).join(', ')}).`);
     console.log(`\nFor the suite, put in .env (or the environment):\n${envLines().map((l) => `  ${l}`).join('\n')}`);
     console.log(`Prometheus, Alertmanager and TaskPlanner are then reached by port-forward through the API server (the .env.example defaults).`);
     console.log(`From this machine they also answer directly: Prometheus ${result.prometheusUrl}, Alertmanager ${result.alertmanagerUrl}.`);

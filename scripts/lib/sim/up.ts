@@ -11,7 +11,7 @@
  *   7. waits until every pod is ready, every Prometheus target is up and KubePodCrashLooping is
  *      loaded, then prints the .env lines for the suite.
  */
-import { readdirSync } from 'node:fs';
+import { readdirSync, realpathSync } from 'node:fs';
 import { join } from 'node:path';
 import type * as k8s from '@kubernetes/client-node';
 import { ensureStandinBuilt } from '../../../app-hook/standin.ts';
@@ -41,18 +41,19 @@ const ALERTMANAGER_POD = 'alertmanager-kube-prometheus-stack-alertmanager-0';
 export async function simUp(log: (line: string) => void): Promise<UpResult> {
   const started = Date.now();
   const steps: UpResult['steps'] = [];
+  /** Runs one step; `title` is printed, its first word group before ':' names it in the summary. */
   const step = async <T>(title: string, work: () => T | Promise<T>): Promise<T> => {
     const t = Date.now();
     log(`→ ${title}`);
     const value = await work();
-    steps.push({ step: title, ms: Date.now() - t });
+    steps.push({ step: title.split(':')[0] ?? title, ms: Date.now() - t });
     return value;
   };
 
   const problems = preconditionProblems();
   if (problems.length) throw new Error(`sim:up cannot start:\n- ${problems.join('\n- ')}`);
 
-  const versions = await step('Read the tool versions', () => ({
+  const versions = await step('tool versions:', () => ({
     PROMETHEUS_VERSION: toolVersion('prometheus'),
     ALERTMANAGER_VERSION: toolVersion('alertmanager'),
     OPERATOR_VERSION: toolVersion('prometheus-operator'),
@@ -61,17 +62,17 @@ export async function simUp(log: (line: string) => void): Promise<UpResult> {
   }));
   log(`  ${Object.entries(versions).map(([k, v]) => `${k.replace(/_VERSION$/, '').toLowerCase()} ${v}`).join(', ')}`);
 
-  await step('Build the stand-in TaskPlanner if its sources changed', () => ensureStandinBuilt());
-  await step(`Network namespace ${SIM.netns}, veth ${SIM.hostIf} ${SIM.hostAddress} <-> ${SIM.nsIf} ${SIM.nsAddress}, routes ${SIM.nodeCidr} and ${SIM.podCidr}`, () => ensureNetwork());
-  await step(`Control plane (kwokctl --runtime binary, Kubernetes ${SIM.kubernetesVersion}) inside ${SIM.netns}`, () => createCluster(180));
-  const kubeconfig = await step(`Kube config for the host: ${PATHS.hostKubeconfig} (context ${SIM.name}, ${HOST_API_SERVER})`, () => writeHostKubeconfig());
+  await step('stand-in TaskPlanner: built if its sources changed', () => ensureStandinBuilt());
+  await step(`network: namespace ${SIM.netns}, veth ${SIM.hostIf} ${SIM.hostAddress} <-> ${SIM.nsIf} ${SIM.nsAddress}, routes ${SIM.nodeCidr} and ${SIM.podCidr}`, () => ensureNetwork());
+  await step(`control plane: kwokctl --runtime binary, Kubernetes ${SIM.kubernetesVersion}, inside ${SIM.netns}`, () => createCluster(180));
+  const kubeconfig = await step(`kube config: ${PATHS.hostKubeconfig} for the host (context ${SIM.name}, ${HOST_API_SERVER})`, () => writeHostKubeconfig());
   const c = clients(kubeconfig);
-  await step('API server ready', () =>
+  await step('API server: ready', () =>
     until(`the API server at ${HOST_API_SERVER} to answer /readyz`, 120_000, () => c.core.getAPIResources().then(() => 'ok'), () => undefined),
   );
 
   const simVars = { SIM_DIR: PATHS.simDir, RUNNER_IMAGES: runnerImagesRegex() };
-  await step('kwok Stages (node, pod, crash-loop, image-pull) and ClusterLogs', async () => {
+  await step('kwok Stages and ClusterLogs: node, pod, crash-loop, image-pull', async () => {
     await waitForCrd(c, 'stages.kwok.x-k8s.io');
     await applyAll(c, [
       ...loadObjects(join(PATHS.simDir, 'kwok', 'node-stages.yaml')),
@@ -81,7 +82,7 @@ export async function simUp(log: (line: string) => void): Promise<UpResult> {
   });
 
   const nodeVars = Object.fromEntries(NODES.flatMap((n, i) => [[`NODE_IP_${i}`, n.ip], [`POD_CIDR_${i}`, n.podCidr]]));
-  await step(`Nodes ${NODES.map((n) => n.name).join(', ')}`, async () => {
+  await step(`nodes: ${NODES.map((n) => n.name).join(', ')}`, async () => {
     await createMissing(c, loadObjects(join(PATHS.simDir, 'manifests', '00-nodes.yaml'), nodeVars));
     await until('every node Ready', 120_000, () => c.core.listNode(), (list) => {
       const notReady = list.items.filter((n) => !(n.status?.conditions ?? []).some((x) => x.type === 'Ready' && x.status === 'True'));
@@ -89,13 +90,14 @@ export async function simUp(log: (line: string) => void): Promise<UpResult> {
     });
   });
 
-  const runnerPid = await step('Pod runner', () => startRunner());
+  const runnerPid = await step('pod runner: started unless it runs', () => startRunner());
   log(`  pid ${runnerPid}, log ${PATHS.runnerLog}`);
 
-  await step(`prometheus-operator CRDs (${CRDS_DIR})`, async () => {
+  await step(`operator CRDs: ${CRDS_DIR}`, async () => {
     // kubectl, not client-node: client-node serialises a CustomResourceDefinition through its typed
     // model, which drops `x-kubernetes-int-or-string` and the API server then rejects the schema.
-    mustRun([toolPath('kubectl'), '--kubeconfig', kubeconfig, 'apply', '--server-side', '--force-conflicts', `--field-manager=${FIELD_MANAGER}`, '--filename', CRDS_DIR]);
+    // The directory itself: kubectl reads a symlink to a directory (sim:build's crds link) as a file.
+    mustRun([toolPath('kubectl'), '--kubeconfig', kubeconfig, 'apply', '--server-side', '--force-conflicts', `--field-manager=${FIELD_MANAGER}`, '--filename', realpathSync(CRDS_DIR)]);
     const names = readdirSync(CRDS_DIR)
       .filter((f) => /\.ya?ml$/.test(f))
       .flatMap((f) => loadObjects(join(CRDS_DIR, f)))
@@ -103,7 +105,7 @@ export async function simUp(log: (line: string) => void): Promise<UpResult> {
     for (const name of names) await waitForCrd(c, name);
   });
 
-  await step('Monitoring stack (sim/manifests) and TaskPlanner (manifests/taskplanner)', async () => {
+  await step('manifests: the monitoring stack (sim/manifests) and TaskPlanner (manifests/taskplanner)', async () => {
     const dir = join(PATHS.simDir, 'manifests');
     const files = readdirSync(dir).filter((f) => /\.ya?ml$/.test(f) && !f.startsWith('00-')).sort();
     await applyAll(c, files.flatMap((f) => loadObjects(join(dir, f), versions)));
@@ -111,7 +113,7 @@ export async function simUp(log: (line: string) => void): Promise<UpResult> {
     await applyAll(c, readdirSync(tp).filter((f) => /\.ya?ml$/.test(f)).sort().flatMap((f) => loadObjects(join(tp, f))));
   });
 
-  await step('Every pod in monitoring and TaskPlanner Ready', () =>
+  await step('pods ready: every pod in monitoring and TaskPlanner', () =>
     until('every pod in monitoring and default Ready (Prometheus and Alertmanager are created by the operator)', 240_000, async () => {
       const [mon, def] = await Promise.all([c.core.listNamespacedPod({ namespace: MONITORING }), c.core.listNamespacedPod({ namespace: 'default' })]);
       const pods = [...mon.items, ...def.items];
@@ -127,7 +129,7 @@ export async function simUp(log: (line: string) => void): Promise<UpResult> {
   const amIP = await podIP(c, ALERTMANAGER_POD);
   const prometheusUrl = `http://${promIP}:9090`;
   const alertmanagerUrl = `http://${amIP}:9093`;
-  await step(`Prometheus (${prometheusUrl}): every target up, KubePodCrashLooping and Watchdog loaded`, () =>
+  await step(`targets and rules: Prometheus ${prometheusUrl} has every target up, KubePodCrashLooping and Watchdog loaded`, () =>
     until('every active target up and the rules loaded', 180_000, async () => {
       const [targets, rules] = await Promise.all([
         http<{ data: { activeTargets: { scrapePool: string; scrapeUrl: string; health: string; lastError: string }[] } }>({ url: `${prometheusUrl}/api/v1/targets?state=active`, timeoutMs: 5_000 }),
