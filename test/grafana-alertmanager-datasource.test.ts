@@ -17,6 +17,7 @@
  * under the `/alertmanager` prefix (where Mimir serves the Alertmanager API), and the lazy-config
  * case by Mimir's 404 text and the buildinfo body Grafana's own Go tests replay for Mimir.
  */
+import { randomUUID } from 'node:crypto';
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { ALERTMANAGER_MESSAGES, checkAlertmanager, checkDatasource } from '../fixtures/grafana/datasources.ts';
@@ -52,7 +53,7 @@ void describe("Grafana's Alertmanager datasource rule against a real Alertmanage
     grafana.route('/api/datasources/proxy/uid/mimir-lazy/api/v2/status', { status: 404, headers: { 'content-type': 'text/plain' }, body: '404 page not found\n' });
     grafana.route('/api/datasources/proxy/uid/mimir-lazy/alertmanager/api/v2/status', { status: 404, headers: { 'content-type': 'text/plain' }, body: 'the Alertmanager is not configured\n' });
     grafana.route('/api/datasources/proxy/uid/mimir-lazy/api/v1/status/buildinfo', { body: MIMIR_BUILDINFO });
-    client = new GrafanaClient(grafana.url, { kind: 'token', token: 'glsa_selftest' }, { timeoutMs: 5_000 });
+    client = new GrafanaClient(grafana.url, { kind: 'token', token: `glsa_${randomUUID().replace(/-/g, '')}` }, { timeoutMs: 5_000 });
   });
   after(async () => {
     await grafana?.close();

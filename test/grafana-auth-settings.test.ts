@@ -105,7 +105,7 @@ void describe('Grafana auth settings named from its answers (replayed Grafana 13
   void it('a wrong password is told apart from Basic auth being off', async () => {
     const wrong = new GrafanaClient(grafana.url, { kind: 'basic', user: USER, password: `wrong-${randomUUID()}` }, { timeoutMs: 5_000 });
     await assert.rejects(wrong.verifyCredentials(), /Grafana refused the password of user "admin" \(HTTP 401 password-auth\.failed "Invalid username or password"\)\. Fix: check GRAFANA_USER\/GRAFANA_PASSWORD/);
-    await assert.rejects(new GrafanaClient(grafana.url, { kind: 'token', token: 'glsa_revoked' }).verifyCredentials(), /Grafana refused GRAFANA_TOKEN \(HTTP 401 api-key\.invalid "Invalid API key"\)/);
+    await assert.rejects(new GrafanaClient(grafana.url, { kind: 'token', token: `glsa_${randomUUID().replace(/-/g, '')}` }).verifyCredentials(), /Grafana refused GRAFANA_TOKEN \(HTTP 401 api-key\.invalid "Invalid API key"\)/);
   });
 
   void it('anonymous access hiding refused credentials is named, instead of later failing for lack of rights', async () => {

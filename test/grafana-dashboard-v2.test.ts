@@ -12,12 +12,16 @@
  * - A v1 answer of the same API carries the classic JSON in `spec` with `status.conversion`
  *   (apps/dashboard/pkg/migration/conversion): also read.
  */
+import { randomUUID } from 'node:crypto';
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { GrafanaClient } from '../fixtures/grafana/client.ts';
 import { dashboardFromV2, pathFromNotAcceptable } from '../fixtures/grafana/dashboard-v2.ts';
 import { panelsWithQueries, viewportFor } from '../fixtures/grafana/dashboards.ts';
 import { startReplayServer, type ReplayServer } from './support/replay-server.ts';
+
+/** Made at run time: no token literal in the repository. */
+const SELFTEST_TOKEN = `glsa_${randomUUID().replace(/-/g, '')}`;
 
 const V2_PATH = '/apis/dashboard.grafana.app/v2/namespaces/org-2/dashboards/taskplanner-overview';
 const NOT_ACCEPTABLE = { status: 406, body: { message: `dashboard api version not supported, use ${V2_PATH} instead` } };
@@ -107,7 +111,7 @@ void describe('v2 dashboards through the API Grafana names in its 406 (replayed 
         body: { kind: 'Dashboard', apiVersion: 'dashboard.grafana.app/v1', metadata: { name: 'converted' }, spec: { title: 'Converted', panels: [{ id: 1, type: 'timeseries', title: 'Up', gridPos: { x: 0, y: 0, w: 24, h: 8 }, targets: [{ refId: 'A', expr: 'up' }] }] }, status: { conversion: { failed: false, storedVersion: 'v2' } } },
       },
     });
-    client = new GrafanaClient(grafana.url, { kind: 'token', token: 'glsa_selftest' }, { timeoutMs: 5_000 });
+    client = new GrafanaClient(grafana.url, { kind: 'token', token: SELFTEST_TOKEN }, { timeoutMs: 5_000 });
   });
   after(() => grafana?.close());
 
@@ -116,7 +120,7 @@ void describe('v2 dashboards through the API Grafana names in its 406 (replayed 
     assert.ok(found, 'a v2 dashboard is found, not an HTTP 406 error');
     const followed = grafana.requests.find((r) => r.path === V2_PATH);
     assert.ok(followed, 'the org-2 path from the message was requested');
-    assert.equal(followed.headers.authorization, 'Bearer glsa_selftest');
+    assert.equal(followed.headers.authorization, `Bearer ${SELFTEST_TOKEN}`);
     assert.deepEqual(found.dashboard.storage?.apiVersion, 'dashboard.grafana.app/v2');
     assert.equal(found.dashboard.storage?.readThrough, V2_PATH);
     assert.match(found.dashboard.storage?.notes.join('\n') ?? '', /library panel "Shared SLO" \(library uid lib-slo\): its queries live in the panel library and were not read/);
