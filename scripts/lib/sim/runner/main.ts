@@ -102,7 +102,8 @@ async function remove(uid: string): Promise<void> {
 }
 
 function onObjectChanged(): void {
-  for (const s of sandboxes.values()) void s.reconcile();
+  // A failed refresh (a configuration the runner cannot read) is logged; the next change retries.
+  for (const s of sandboxes.values()) s.reconcile().catch((err: unknown) => log(`${s.name}: ${(err as Error).message}`));
 }
 
 /** Event handlers are serialised per pod so a start and a stop never overlap. */
@@ -140,6 +141,8 @@ async function shutdown(signal: string): Promise<void> {
   await Promise.all([...sandboxes.values()].map((s) => s.stop()));
   process.exit(0);
 }
+// A controller that dies leaves its programs unmanaged: an unexpected rejection is logged, not fatal.
+process.on('unhandledRejection', (err) => log(`unexpected: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`));
 process.on('SIGTERM', () => void shutdown('SIGTERM'));
 process.on('SIGINT', () => void shutdown('SIGINT'));
 

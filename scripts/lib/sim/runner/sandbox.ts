@@ -119,9 +119,12 @@ export class Sandbox {
     if (pod) this.pod = pod;
     if (this.phase === 'stopped' || this.phase === 'starting') return;
     if (this.phase === 'running') {
-      if (this.volumes.sync().changed) for (const c of this.containers) c.reloader?.refresh();
-      await this.applyHolds();
-      this.startWaitingProcesses();
+      try {
+        if (this.volumes.sync().changed) for (const c of this.containers) c.reloader?.refresh();
+      } finally {
+        await this.applyHolds();
+        this.startWaitingProcesses();
+      }
       return;
     }
     this.phase = 'starting';
