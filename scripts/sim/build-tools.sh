@@ -120,18 +120,21 @@ $(tail -n 20 "$dl_log")"
 go mod download -json github.com/prometheus/alertmanager >"$dl_log.json" 2>"$dl_log" || true
 am_dir=$(sed -n 's/^\t"Dir": "\(.*\)",$/\1/p' "$dl_log.json")
 am_ver=$(sed -n 's/^\t"Version": "\(.*\)",$/\1/p' "$dl_log.json")
+am_time=$(sed -n 's/^\t"Time": "\(.*\)",$/\1/p' "$dl_log.json")
 if [ -z "$am_dir" ]; then
   cat "$dl_log.json" >>"$dl_log"
   download_failed "downloading github.com/prometheus/alertmanager"
 fi
 am_src="$cache/.src/alertmanager@$am_ver" # a fixed path, so that Go's cache keys stay the same
-if [ ! -f "$am_src/ui/app/dist/index.html" ]; then
+if [ ! -f "$am_src/ui/app/dist/index.html.gz" ]; then
   rm -rf "$am_src"
   mkdir -p "$(dirname "$am_src")"
   cp -r "$am_dir" "$am_src.tmp"
   chmod -R u+w "$am_src.tmp"
   mkdir -p "$am_src.tmp/ui/app/dist"
-  printf '%s\n' '<!doctype html><title>Alertmanager</title><p>Alertmanager built by obs-acceptance sim:build without its web UI (ui/app/dist is not in the Go module); the API under /api/v2 is complete.</p>' >"$am_src.tmp/ui/app/dist/index.html"
+  # Served gzipped, as the release's vite build leaves it (ui/web.go looks for index.html.gz).
+  printf '%s\n' '<!doctype html><title>Alertmanager</title><p>Alertmanager built by obs-acceptance sim:build without its web UI (ui/app/dist is not in the Go module); the API under /api/v2 is complete.</p>' |
+    gzip -n >"$am_src.tmp/ui/app/dist/index.html.gz"
   mv "$am_src.tmp" "$am_src"
 fi
 mkdir -p "$cache/.work"
@@ -166,13 +169,14 @@ promver() { # promver <version> <module date>: the ldflags of promu / the operat
 kube_date=$(modtime k8s.io/kubernetes)
 kube_x=""
 for p in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
-  kube_x+=" -X $p.gitVersion=$kube -X $p.gitMajor=1 -X $p.gitMinor=$kube_minor -X $p.gitTreeState=clean -X $p.buildDate=$kube_date"
+  # gitCommit: the module proxy does not say which commit a tag is; empty rather than "$Format:%H$".
+  kube_x+=" -X $p.gitVersion=$kube -X $p.gitMajor=1 -X $p.gitMinor=$kube_minor -X $p.gitCommit= -X $p.gitTreeState=clean -X $p.buildDate=$kube_date"
 done
 declare -A ldx=(
   # kwok: consts.KubeVersion is the version kwokctl assumes for the control plane (picks flags).
   [simkube]="$kube_x -X sigs.k8s.io/kwok/pkg/consts.KubeVersion=${kube#v}"
   [prometheus]=$(promver "$prom" "$(modtime github.com/prometheus/prometheus)")
-  [alertmanager]=$(promver "${am#v}" "$(modtime github.com/prometheus/alertmanager)")
+  [alertmanager]=$(promver "${am#v}" "$am_time") # replaced in the workspace: go list -m has no date
   [prometheus-operator]=$(promver "${op#v}" "$(modtime github.com/prometheus-operator/prometheus-operator)")
   [kube-state-metrics]="$(promver "$ksm" "$(ksm_go list -m -f '{{.Time.UTC.Format "2006-01-02T15:04:05Z"}}' "$ksm_pkg")") -X $ksm_pkg/pkg/app.ClientGoVersion=$ksm_cgo"
   [node_exporter]=$(promver "${ne#v}" "$(modtime github.com/prometheus/node_exporter)")
