@@ -38,6 +38,24 @@ void describe('kube config mistakes are named with the file and the fix', () => 
     });
   });
 
+  void it('no kube config at all: names cluster:up (k3d, needs Docker) and, for a machine without Docker, sim:up with its KUBECONFIG and KUBE_CONTEXT', (t) => {
+    const saved = { HOME: process.env.HOME, KUBERNETES_SERVICE_HOST: process.env.KUBERNETES_SERVICE_HOST };
+    process.env.HOME = join(work, 'home-without-kube');
+    delete process.env.KUBERNETES_SERVICE_HOST;
+    t.after(() => {
+      for (const [name, value] of Object.entries(saved)) {
+        if (value === undefined) delete process.env[name];
+        else process.env[name] = value;
+      }
+    });
+    assert.throws(() => loadKubeConfig({ kubeconfig: undefined, context: undefined }), (err: Error) => {
+      assert.match(err.message, /^No kube config: KUBECONFIG is not set, \S*home-without-kube\/\.kube\/config does not exist and this is not a pod in a cluster\./);
+      assert.match(err.message, /Fix: start the local cluster with "npm run cluster:up" \(k3d, needs Docker\), or on a machine without Docker the simulated one with "npm run sim:up"/);
+      assert.match(err.message, /KUBECONFIG=\.cache\/sim\/kubeconfig and KUBE_CONTEXT=obs-sim/);
+      return true;
+    });
+  });
+
   void it('a file that is not YAML names the file and keeps the parser\'s position', () => {
     const path = kubeconfig('broken', 'clusters: [oops\n');
     assert.throws(() => loadKubeConfig({ kubeconfig: path, context: undefined }), new RegExp(`The kube config ${path} \\(from KUBECONFIG\\) cannot be read as a kube config: .*\\(\\d+:\\d+\\)\\.\\n  Fix:`));
