@@ -54,6 +54,10 @@ export function renderMarkdown(s: SignoffSummary): string {
     for (const b of s.blockers) lines.push(`- ${b}`);
   }
   const env = s.environment;
+  // So is a simulated cluster: next to the verdict, not only in the table below.
+  if (env.kubernetes.simulated) {
+    lines.push('', `⚠ This run ran on a **simulated cluster**: ${env.kubernetes.simulated.evidence}. Nodes and pods are played by ${env.kubernetes.simulated.simulator}, not a kubelet; each requirement below says what was simulated and what did not run live.`);
+  }
   // A substitute Service is a fact about what was tested that a signer must see next to the verdict.
   for (const e of env.endpoints.filter((x) => x.substitute)) {
     lines.push('', `⚠ ${e.component} was reached through a substitute: ${e.used ?? '?'} in place of the configured ${e.configured}, which does not exist (${e.component.toUpperCase()}_SERVICE=${e.used ?? '?'} chooses it knowingly).`);
@@ -121,6 +125,11 @@ export function renderMarkdown(s: SignoffSummary): string {
   lines.push('', '## Requirements in detail');
   for (const r of s.requirements) {
     lines.push('', `### ${r.id}: ${r.title}`, '', `${MARK[r.verdict]}: ${r.reason}.`);
+    if (r.simulation) {
+      lines.push('', 'On the simulated cluster:');
+      for (const part of r.simulation.simulated) lines.push(`- simulated: ${part}`);
+      for (const part of r.simulation.notLive) lines.push(`- not live: ${part}`);
+    }
     for (const b of r.blockedBy ?? []) {
       lines.push('', `Blocked by the ${b.project} project: "${b.test}" failed with:`, '', '```text', ...b.causes.map((c) => c.replace(/```/g, "'''")), '```');
     }

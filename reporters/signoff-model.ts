@@ -11,6 +11,7 @@
  */
 import { FIGURE_ANNOTATION, FINGERPRINT_ANNOTATION, RUN_RECORD_ANNOTATION, type Figure, type RunRecordEntry } from '../fixtures/core/evidence.ts';
 import { REQUIREMENTS, REQUIREMENT_IDS, type RequirementId } from '../fixtures/core/requirements.ts';
+import { SIMULATED_PARTS, type SimulatedParts } from '../fixtures/run/simulation.ts';
 
 export { FINGERPRINT_ANNOTATION };
 
@@ -102,6 +103,8 @@ export interface RequirementSummary {
   figures: (Figure & { test: string })[];
   /** When its tests did not run because preflight or setup failed: that test and its causes. */
   blockedBy?: BlockedBy[];
+  /** When the run's cluster is simulated (kwok) and the requirement was selected: what its result rests on that was simulated or not live. */
+  simulation?: SimulatedParts;
 }
 
 export interface RunInfo {
@@ -170,6 +173,8 @@ export interface RunEnvironment {
     kubeconfig?: string;
     /** The API server's version, when preflight reached it. */
     version?: string;
+    /** Set when preflight found kwok playing the nodes (fixtures/run/simulation.ts): which nodes, by which marks. */
+    simulated?: { simulator: string; nodes: number; simulatedNodes: string[]; evidence: string };
     /** One sentence for a reader. */
     summary: string;
   };
@@ -247,6 +252,7 @@ export function environmentOf(tests: readonly TestRecord[], run: RunInfo): RunEn
   const records = tests.filter((t) => t.inRun !== false).flatMap((t) => runRecordsOf(t).map((r) => ({ r, test: t.title })));
   const ctx = run.context;
   const reached = records.map((x) => x.r).find((r): r is Extract<RunRecordEntry, { kind: 'kubernetes' }> => r.kind === 'kubernetes');
+  const simulation = records.map((x) => x.r).find((r): r is Extract<RunRecordEntry, { kind: 'simulation' }> => r.kind === 'simulation');
   const atStart = ctx?.kubernetes;
   const target = atStart && 'context' in atStart ? atStart : undefined;
   const kubernetes: RunEnvironment['kubernetes'] = { used: Boolean(reached || atStart?.needed), summary: '' };
@@ -258,9 +264,14 @@ export function environmentOf(tests: readonly TestRecord[], run: RunInfo): RunEn
   const kubeconfig = reached?.kubeconfig ?? target?.kubeconfig;
   if (kubeconfig) kubernetes.kubeconfig = kubeconfig;
   if (reached) kubernetes.version = reached.version;
+  if (simulation) {
+    const { kind: _kind, ...simulated } = simulation;
+    kubernetes.simulated = simulated;
+  }
   const chosen = target?.contextFrom === 'current-context' ? " (the kube config's current context: KUBE_CONTEXT is not set)" : target ? ' (KUBE_CONTEXT)' : '';
   kubernetes.summary = context
-    ? `context ${context}${chosen}, API server ${server ?? '?'}${reached ? ` (${reached.version}, reached by preflight)` : ' (not reached in this run)'}, kube config ${kubeconfig ?? '?'}`
+    ? `context ${context}${chosen}, API server ${server ?? '?'}${reached ? ` (${reached.version}, reached by preflight)` : ' (not reached in this run)'}, kube config ${kubeconfig ?? '?'}` +
+      (simulation ? `; a SIMULATED cluster: ${simulation.evidence}` : '')
     : atStart && 'error' in atStart
       ? `needed, but the kube config could not be read: ${atStart.error.split('\n')[0] ?? ''}`
       : 'not used: no selected requirement needs the cluster and every endpoint it uses is a URL';
@@ -425,9 +436,12 @@ function fingerprint(tests: readonly TestRecord[]): SignoffSummary['fingerprint'
 
 /** The sign-off of one run. `tests` are all tests the run collected, run or not. */
 export function summarize(tests: readonly TestRecord[], run: RunInfo, now: Date = new Date()): SignoffSummary {
+  const environment = environmentOf(tests, run);
+  const simulated = environment.kubernetes.simulated;
   const requirements = REQUIREMENT_IDS.map((id) => {
     const own = tests.filter((t) => t.tags.includes(`@${id}`));
-    return requirementSummary(id, own, blockersOf(own, tests, run.dependencies));
+    const summary = requirementSummary(id, own, blockersOf(own, tests, run.dependencies));
+    return simulated && summary.selected ? { ...summary, simulation: SIMULATED_PARTS[id] } : summary;
   });
   const allSelected = REQUIREMENT_IDS.every((id) => run.selected.includes(id));
   // Full means nothing of the suite was left out; a requirement without any test is then a
@@ -439,12 +453,18 @@ export function summarize(tests: readonly TestRecord[], run: RunInfo, now: Date 
     .map((r) => `${r.id} ${r.verdict}: ${r.reason}`);
   if (run.excluded?.length) blockers.unshift(`filtered run: ${run.excluded.join('; ')}`);
   if (scope === 'partial' && !allSelected) blockers.unshift(`partial run: only ${run.selected.join(', ') || 'no requirement'} selected`);
+  // Whatever passed, a simulated cluster is not the cluster the phase is signed off on.
+  if (simulated) {
+    blockers.unshift(
+      `simulated cluster: ${simulated.evidence}; a run there proves the suite against a real API server, not the phase on a real cluster (each requirement says what was simulated and what did not run live)`,
+    );
+  }
   for (const e of [...(run.errors ?? [])].reverse()) blockers.unshift(`error outside the tests: ${e}`);
   return {
     schemaVersion: 1,
     generatedAt: now.toISOString(),
     // A spec that failed to load may have held tests of a requirement that now looks complete.
-    signedOff: scope === 'full' && requirements.every((r) => r.verdict === 'passed') && !run.errors?.length,
+    signedOff: scope === 'full' && requirements.every((r) => r.verdict === 'passed') && !run.errors?.length && !simulated,
     blockers,
     run: { ...run, scope },
     requirements,
@@ -452,7 +472,7 @@ export function summarize(tests: readonly TestRecord[], run: RunInfo, now: Date 
     otherFigures: tests
       .filter((t) => t.inRun !== false && requirementsOf(t.tags).length === 0)
       .flatMap((t) => figuresOf(t).map((f) => ({ ...f, test: t.title }))),
-    environment: environmentOf(tests, run),
+    environment,
     unknownRequirementTags: tests.flatMap((t) =>
       t.tags.filter((tag) => REQUIREMENT_TAG.test(tag) && !REQUIREMENT_IDS.includes(tag.slice(1) as RequirementId)).map((tag) => ({ tag, test: t.title })),
     ),
