@@ -4,7 +4,7 @@
  * pods; the real prometheus-operator, Prometheus, Alertmanager, kube-state-metrics,
  * node-exporter and the stand-in TaskPlanner behind their pods — inside the network namespace
  * obs-sim. Needs root and the sim tools (`npm run sim:build`). Prints the .env lines to use.
- * How it is built: scripts/lib/sim/up.ts; what is real and what is simulated: /work/notes/sim-runtime.md.
+ * How it is built: scripts/lib/sim/up.ts; what is real and what is simulated: sim/README.md.
  */
 import { preconditionProblems } from './lib/sim/preconditions.ts';
 

@@ -2,7 +2,7 @@
  * A stand-in Loki for the self-tests (no Loki can run in them): it takes pushes and answers
  * `query_range` the way a real Loki 3.6.7 or 2.9.3 did when the exchanges in
  * `test/captures/loki/` were recorded (real Loki built from its tags and run on loopback on
- * 2026-11-30; /work/notes/loki-findings.md). What it reproduces, each checked against those
+ * 2026-11-30; test/captures/loki/FINDINGS.md). What it reproduces, each checked against those
  * captures by test/heartbeat-replay.test.ts:
  *
  * - a stream is the tenant plus its full label set; Loki 3 adds `service_name` (from `app`,
@@ -36,7 +36,7 @@ export interface Capture {
   responseBody: string;
 }
 
-/** Reads one `*.http` capture (format: /work/notes/loki-captures/README.md, "File format"). */
+/** Reads one `*.http` capture (format: test/captures/loki/README.md, "File format"). */
 export function readCapture(file: string): Capture {
   const text = readFileSync(join(CAPTURES, file), 'utf8');
   const [request = '', response = ''] = text.split('### response\n');

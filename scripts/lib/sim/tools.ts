@@ -1,6 +1,6 @@
 /**
  * The local binaries the simulated cluster runs, built by `npm run sim:build` (sim/tools,
- * documented in /work/notes/sim-tools.md). Nothing is ever downloaded at run time: when a tool
+ * documented in sim/tools/README.md). Nothing is ever downloaded at run time: when a tool
  * is missing, sim:up stops at once and says to build.
  */
 import { accessSync, constants } from 'node:fs';
