@@ -1,44 +1,20 @@
 /**
- * Where a run ran, from the places that learn it to the sign-off: the Kubernetes client
- * reports what it leaves in the cluster on purpose (apply with `track: false`, as OBS-01 does
- * with the TaskPlanner ServiceMonitor), endpoint resolution reports each endpoint as reached
- * (a substitute Service included), and the sign-off merges both with what the runner knew at
- * start. Replayed API server (test/support/kube-replay.ts) and synthetic test records.
+ * Where a run ran, from the places that learn it to the sign-off: endpoint resolution reports
+ * each endpoint as reached (a substitute Service included), and the sign-off merges what the
+ * tests recorded with what the runner knew at start. Synthetic test records. That the Kubernetes
+ * client reports what it leaves in the cluster on purpose (apply with `track: false`, as OBS-01
+ * does with the TaskPlanner ServiceMonitor) is shown against the real API server of the simulated
+ * cluster (test/sim/kube-layer.test.ts, `npm run test:sim`).
  */
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import type { KubernetesObject } from '@kubernetes/client-node';
 import { loadConfig } from '../fixtures/core/config.ts';
 import { Endpoints, type EndpointUse } from '../fixtures/core/endpoints.ts';
 import { RUN_RECORD_ANNOTATION, type RunRecordEntry } from '../fixtures/core/evidence.ts';
-import type { ObjectRef } from '../fixtures/kube/api.ts';
-import { KubeClient } from '../fixtures/kube/client.ts';
-import { Ledger } from '../fixtures/kube/ledger.ts';
 import { renderMarkdown } from '../reporters/signoff-markdown.ts';
 import { summarize, type RunInfo, type TestRecord } from '../reporters/signoff-model.ts';
-import { replayKubeConfig, startKubeReplay } from './support/kube-replay.ts';
-
-const echo = (req: { body: string }) => ({ status: 200, body: JSON.parse(req.body) as object });
 
 describe('what the run learns, where it learns it', () => {
-  test('the Kubernetes client reports each object it leaves in the cluster on purpose, and only those', async (t) => {
-    const dir = await mkdtemp(join(tmpdir(), 'obs-run-record-'));
-    const server = await startKubeReplay({ 'PATCH /apis/monitoring.coreos.com/v1/namespaces/monitoring/servicemonitors/taskplanner': echo, 'PATCH /api/v1/namespaces/obs-acc-run1/configmaps/markers': echo });
-    t.after(async () => {
-      await server.close();
-      await rm(dir, { recursive: true, force: true });
-    });
-    const kept: ObjectRef[] = [];
-    const kube = new KubeClient({ kc: replayKubeConfig(server.url), runId: 'run1', namespacePrefix: 'obs-acc', ledger: new Ledger(join(dir, 'ledger.jsonl')), onKept: (ref) => kept.push(ref) });
-    const serviceMonitor = { apiVersion: 'monitoring.coreos.com/v1', kind: 'ServiceMonitor', metadata: { name: 'taskplanner', namespace: 'monitoring' }, spec: { selector: { matchLabels: { app: 'taskplanner' } }, endpoints: [{ port: 'http' }] } };
-    await kube.apply([serviceMonitor as KubernetesObject], { track: false });
-    await kube.apply([{ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'markers', namespace: 'obs-acc-run1' } }]);
-    assert.deepEqual(kept, [{ apiVersion: 'monitoring.coreos.com/v1', kind: 'ServiceMonitor', name: 'taskplanner', namespace: 'monitoring' }]);
-  });
-
   test('endpoint resolution reports each endpoint as reached: a URL as given, a substitute Service as such', async () => {
     const uses: EndpointUse[] = [];
     const config = loadConfig({ GRAFANA_URL: 'https://grafana.example' });

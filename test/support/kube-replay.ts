@@ -1,15 +1,11 @@
 /**
- * Kubernetes API responses in their documented shapes, served by the generic replay server,
- * for the self-tests of the Kubernetes layer (no cluster can run here).
+ * Kubernetes API responses in their documented shapes, served by the generic replay server, for
+ * the self-tests that cannot use the real API server of the simulated cluster (`npm run test:sim`,
+ * test/sim/): states kwok does not produce (a failed mount, an OOM kill), requests that must not
+ * happen at all, and tests that belong to `npm test`, which needs no cluster. Errors (404, 403,
+ * 409) are no longer replayed: test/sim/kube-layer.test.ts gets them from the real API server.
  *
  * Sources of the shapes:
- * - Status (errors: 404 NotFound, 409 Conflict, 403 Forbidden, 422 Invalid):
- *   https://kubernetes.io/docs/reference/kubernetes-api/common-definitions/status/ and
- *   https://kubernetes.io/docs/reference/using-api/api-concepts/#response-status-kind
- * - Server-side apply conflicts (reason Conflict, causes of type FieldManagerConflict):
- *   https://kubernetes.io/docs/reference/using-api/server-side-apply/#conflicts
- * - Forbidden message of the RBAC authorizer ("User \"…\" cannot list resource \"pods\" in API group \"\" …"):
- *   https://kubernetes.io/docs/reference/access-authn-authz/authorization/
  * - Discovery (APIResourceList at /api/v1, /apis/GROUP/VERSION):
  *   https://kubernetes.io/docs/reference/using-api/api-concepts/#discovery-api (legacy, unaggregated form)
  * - Watch streams (newline-delimited {"type":"ADDED|MODIFIED|DELETED|BOOKMARK|ERROR","object":…}):
@@ -19,7 +15,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import * as k8s from '@kubernetes/client-node';
-import { startReplayServer, type Reply, type Routes, type ReplayServer } from './replay-server.ts';
+import { startReplayServer, type Routes, type ReplayServer } from './replay-server.ts';
 
 export function replayKubeConfig(url: string): k8s.KubeConfig {
   const kc = new k8s.KubeConfig();
@@ -91,31 +87,6 @@ export const DISCOVERY: Record<string, unknown> = {
     ],
   },
 };
-
-/** A Status reply. */
-export function status(code: number, reason: string, message: string, details?: Record<string, unknown>): Reply {
-  return {
-    status: code,
-    body: { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message, reason, ...(details ? { details } : {}), code },
-  };
-}
-
-export const notFound = (resourceName: string, name: string, group = ''): Reply =>
-  status(404, 'NotFound', `${resourceName}${group ? `.${group}` : ''} "${name}" not found`, { name, ...(group ? { group } : {}), kind: resourceName });
-
-export const forbidden = (verb: string, resourceName: string, namespace: string, group = ''): Reply =>
-  status(
-    403,
-    'Forbidden',
-    `${resourceName} is forbidden: User "system:serviceaccount:obs-acceptance:obs-acceptance-ci" cannot ${verb} resource "${resourceName}" in API group "${group}" in the namespace "${namespace}"`,
-    { kind: resourceName, ...(group ? { group } : {}) },
-  );
-
-/** The 409 a server-side apply gets when another field manager owns a field it sets. */
-export const applyConflict = (manager: string, field: string): Reply =>
-  status(409, 'Conflict', `Apply failed with 1 conflict: conflict with "${manager}" using apps/v1: ${field}`, {
-    causes: [{ reason: 'FieldManagerConflict', message: `conflict with "${manager}" using apps/v1`, field }],
-  });
 
 export interface PodShape {
   name: string;
