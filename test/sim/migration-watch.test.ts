@@ -6,41 +6,30 @@
  * one (test/support/loki-replay.ts): the simulated cluster runs no Loki, and the clean-up does
  * not depend on what Loki holds.
  *
- * Runs only while the simulated cluster is up (`.cache/sim/kubeconfig` and an API server that
- * answers); otherwise it is skipped, saying so. `npm run sim:up` needs root and the sim tools.
+ * Part of `npm run test:sim`: needs the simulated cluster of `npm run sim:up`, and fails naming
+ * it when the cluster is not up (it never skips).
  */
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { describe, it } from 'node:test';
+import { join } from 'node:path';
+import { before, describe, it } from 'node:test';
 import * as k8s from '@kubernetes/client-node';
-import { waitFor } from '../fixtures/core/poll.ts';
-import { checkKubernetes } from '../fixtures/kube/connection.ts';
-import { Ledger } from '../fixtures/kube/ledger.ts';
-import { startChild, suiteFreeEnv } from './support/child.ts';
-import { ReplayLoki } from './support/loki-replay.ts';
-import { startReplayServer } from './support/replay-server.ts';
+import { waitFor } from '../../fixtures/core/poll.ts';
+import { Ledger } from '../../fixtures/kube/ledger.ts';
+import { startChild, suiteFreeEnv } from '../support/child.ts';
+import { ReplayLoki } from '../support/loki-replay.ts';
+import { startReplayServer } from '../support/replay-server.ts';
+import { requireSim, ROOT, SIM_CONTEXT, SIM_KUBECONFIG } from '../support/sim.ts';
 
-const KUBECONFIG = resolve(import.meta.dirname, '..', '.cache', 'sim', 'kubeconfig');
-const CONTEXT = 'obs-sim';
+const KUBECONFIG = SIM_KUBECONFIG;
+const CONTEXT = SIM_CONTEXT;
 
-/** Why the simulated cluster cannot be used now, or undefined when it answers. */
-async function simUnavailable(): Promise<string | undefined> {
-  if (!existsSync(KUBECONFIG)) return `the simulated cluster is not up (no ${KUBECONFIG}; start it with "npm run sim:up")`;
-  try {
-    await checkKubernetes({ kubeconfig: KUBECONFIG, context: CONTEXT }, 15_000);
-    return undefined;
-  } catch (err) {
-    return `the simulated cluster does not answer: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`;
-  }
-}
+void describe('npm run migration:watch on the simulated cluster (npm run sim:up)', () => {
+  before(() => requireSim());
 
-void describe('npm run migration:watch on the simulated cluster (npm run sim:up)', async () => {
-  const why = await simUnavailable();
-
-  void it('Ctrl-C deletes the heartbeat pods on every node and the run namespace, empties the ledger and exits 130', { skip: why ?? false }, async (t) => {
+  void it('Ctrl-C deletes the heartbeat pods on every node and the run namespace, empties the ledger and exits 130', async (t) => {
     const runId = `mws${process.pid}`;
     const namespace = `obs-acc-${runId}`;
     const ledgerFile = Ledger.forRun(runId).file;
@@ -59,7 +48,7 @@ void describe('npm run migration:watch on the simulated cluster (npm run sim:up)
     });
 
     const env = suiteFreeEnv({ KUBECONFIG, KUBE_CONTEXT: CONTEXT, OBS_RUN_ID: runId, LOKI_URL: loki.url, OBS_ENV_FILE: join(dir, 'none.env'), PREFLIGHT_TIMEOUT_MS: '30000' });
-    const child = startChild(process.execPath, ['scripts/migration-watch.ts', '--minutes', '30', '--out', join(dir, 'report')], { env });
+    const child = startChild(process.execPath, [join(ROOT, 'scripts', 'migration-watch.ts'), '--minutes', '30', '--out', join(dir, 'report')], { cwd: ROOT, env });
     await child.printed(/Switch the agents now/);
 
     const nodes = (await core.listNode()).items.filter((n) => !n.spec?.unschedulable).map((n) => n.metadata?.name).sort();
