@@ -39,9 +39,13 @@ stage() { # stage <name>: ends the previous stage (printing its time) and starts
 # --- Go present and new enough ---------------------------------------------------------------
 command -v go >/dev/null 2>&1 || die "Go is not installed or not on PATH. Install Go >= $(sed -n 's/^go //p' "$mod/go.mod") (https://go.dev/dl/ or the distribution's golang package) and run again."
 want_go=$(sed -n 's/^go //p' "$mod/go.mod")
-have_go=$(go env GOVERSION 2>/dev/null | sed 's/^go//') || die "'go env' failed; is the Go installation broken?"
-if [ "$(printf '%s\n%s\n' "$want_go" "$have_go" | sort -V | head -n1)" != "$want_go" ]; then
-  die "Go $have_go is older than the go $want_go that sim/tools/go.mod needs (go1.21+ may fetch a newer toolchain itself when GOTOOLCHAIN=auto)."
+# Asked inside the module: Go >= 1.21 switches to (and, with GOTOOLCHAIN=auto, fetches from the
+# proxy) the toolchain go.mod needs, so this is the Go that will build.
+have_go=$(cd "$mod" && go env GOVERSION 2>&1) ||
+  die "Go cannot run for sim/tools (go.mod needs go >= $want_go): $have_go"
+have_go=${have_go#go}
+if [ "$(printf '%s\n%s\n' "$want_go" "${have_go%%[!0-9.]*}" | sort -V | head -n1)" != "$want_go" ]; then
+  die "Go $have_go is older than the go $want_go that sim/tools/go.mod needs; install a newer Go (or allow GOTOOLCHAIN=auto)."
 fi
 
 # Reproducible, static, small: no VCS stamping (the module sits inside this repo's work tree),
@@ -66,6 +70,13 @@ link_current() {
   ln -sfn "$key/crds" "$cache/crds"
 }
 
+mkdir -p "$cache"
+# One build at a time per cache: a second sim:build waits here, then finds the first one's result.
+if command -v flock >/dev/null 2>&1; then
+  exec 9>"$cache/.lock"
+  flock 9
+fi
+
 if [ -f "$dest/versions.txt" ]; then
   link_current
   stage done
@@ -74,7 +85,11 @@ if [ -f "$dest/versions.txt" ]; then
 fi
 
 echo "sim:build: building into $dest (key $key; go $have_go; GOMODCACHE=$(go env GOMODCACHE); GOCACHE=$(go env GOCACHE))"
-mkdir -p "$cache"
+# Leftovers of builds that were killed (their process is gone).
+for d in "$cache"/.*.partial.*; do
+  [ -d "$d" ] || continue
+  kill -0 "${d##*.}" 2>/dev/null || rm -rf "$d"
+done
 work="$cache/.$key.partial.$$"
 rm -rf "$work"
 mkdir -p "$work/bin" "$work/crds"
