@@ -11,7 +11,7 @@
  *   7. waits until every pod is ready, every Prometheus target is up and KubePodCrashLooping is
  *      loaded, then prints the .env lines for the suite.
  */
-import { readdirSync, realpathSync } from 'node:fs';
+import { existsSync, readdirSync, realpathSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type * as k8s from '@kubernetes/client-node';
 import { ensureStandinBuilt } from '../../../app-hook/standin.ts';
@@ -22,7 +22,7 @@ import { runnerImagesRegex } from './images.ts';
 import { createCluster, writeHostKubeconfig } from './kwokctl.ts';
 import { HOST_API_SERVER, NODES, PATHS, REPO_ROOT, SIM } from './layout.ts';
 import { loadObjects } from './manifests.ts';
-import { ensureNetwork } from './netns.ts';
+import { ensureNetwork, netnsExists } from './netns.ts';
 import { startRunner } from './runner-process.ts';
 import { preconditionProblems } from './preconditions.ts';
 import { CRDS_DIR, toolPath, toolVersion } from './tools.ts';
@@ -63,6 +63,14 @@ export async function simUp(log: (line: string) => void): Promise<UpResult> {
   log(`  ${Object.entries(versions).map(([k, v]) => `${k.replace(/_VERSION$/, '').toLowerCase()} ${v}`).join(', ')}`);
 
   await step('stand-in TaskPlanner: built if its sources changed', () => ensureStandinBuilt());
+  // The control plane and the pods' programs live inside the namespace: without it (the machine
+  // restarted) none of them runs, and kwokctl's "continue it" on the old etcd data fails on its
+  // own CRDs (resourceVersion 0 "must be specified for an update", kwok v0.8.0). Start afresh.
+  if (!netnsExists() && existsSync(PATHS.state)) {
+    await step(`stale state: ${PATHS.state} is left from a cluster whose network namespace is gone (machine restarted?); removed`, () => {
+      rmSync(PATHS.state, { recursive: true, force: true });
+    });
+  }
   await step(`network: namespace ${SIM.netns}, veth ${SIM.hostIf} ${SIM.hostAddress} <-> ${SIM.nsIf} ${SIM.nsAddress}, routes ${SIM.nodeCidr} and ${SIM.podCidr}`, () => ensureNetwork());
   await step(`control plane: kwokctl --runtime binary, Kubernetes ${SIM.kubernetesVersion}, inside ${SIM.netns}`, () => createCluster(180));
   const kubeconfig = await step(`kube config: ${PATHS.hostKubeconfig} for the host (context ${SIM.name}, ${HOST_API_SERVER})`, () => writeHostKubeconfig());
