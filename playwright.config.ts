@@ -66,7 +66,10 @@ export default defineConfig({
     ['junit', { outputFile: `${reportDir}/junit.xml` }],
     // After html, which empties its folder when it writes. Its onBegin also hands the selection
     // (the tests Playwright resolved) to preflight and setup, so it must stay in the list.
-    ['./reporters/signoff-reporter.ts', { outputFolder: reportDir }],
+    // The full test list it compares the run with is cached: the environment chooses endpoints,
+    // credentials and worker counts here, never which tests exist (specs declare their tests
+    // without conditionals), so the list depends on the files alone, which key the cache.
+    ['./reporters/signoff-reporter.ts', { outputFolder: reportDir, fullSuiteListCache: '.cache/obs-acceptance/full-suite-list' }],
     // The teardown project does not run on Ctrl-C; reporters' onEnd does: it empties the run's ledger.
     ['./fixtures/kube/interrupt-reporter.ts'],
   ],

@@ -6,13 +6,21 @@
  * unfiltered `playwright test --list` of the same config finds whatever any of them removed.
  *
  * Used in two ways: `listFullSuite` starts that listing as a child process (with this module
- * as its only reporter), and the child's `onBegin` prints the tests as one JSON line.
+ * as its only reporter), and the child prints the tests as one JSON line at its end — or the
+ * errors that kept it from listing every file (Playwright then lists no test at all, which must
+ * not read as "nothing was left out").
+ *
+ * The listing is a second Playwright start-up (about 1.2 CPU-seconds for this suite). A config
+ * whose test list depends only on its files can keep it in a cache (`cacheDir`), keyed by the
+ * content of every file of its git work tree, so that any edit, tracked or not, lists anew.
  */
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { relative } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { FullConfig, Reporter, Suite, TestCase } from '@playwright/test/reporter';
+import type { FullConfig, Reporter, Suite, TestCase, TestError } from '@playwright/test/reporter';
 
 /** One test of the suite: Playwright's id (stable for a project, file and title path), where it is, its tags. */
 export interface InventoryTest {
@@ -21,6 +29,12 @@ export interface InventoryTest {
   title: string;
   location: string;
   tags: string[];
+}
+
+/** The full list, and whether it was listed by this run or read from the cache. */
+export interface FullSuiteList {
+  tests: InventoryTest[];
+  from: 'listing' | 'cache';
 }
 
 const MARKER = 'obs-acceptance-inventory:';
@@ -41,13 +55,14 @@ export function inventoryOf(suite: Suite, rootDir?: string): InventoryTest[] {
   }));
 }
 
-/** Reads the child's output: the one line after the marker. */
-export function parseInventory(stdout: string): InventoryTest[] | undefined {
+/** Reads the child's output: the one line after the marker, the tests or the errors that stopped the listing. */
+export function parseInventory(stdout: string): { tests: InventoryTest[] } | { error: string } | undefined {
   const line = stdout.split('\n').find((l) => l.startsWith(MARKER));
   if (!line) return undefined;
   try {
-    const parsed: unknown = JSON.parse(line.slice(MARKER.length));
-    return Array.isArray(parsed) ? (parsed as InventoryTest[]) : undefined;
+    const parsed = JSON.parse(line.slice(MARKER.length)) as { tests?: unknown; errors?: unknown };
+    if (Array.isArray(parsed.errors) && parsed.errors.length) return { error: `playwright test --list of the whole suite could not load it: ${parsed.errors.join('; ').slice(0, 1000)}` };
+    return Array.isArray(parsed.tests) ? { tests: parsed.tests as InventoryTest[] } : undefined;
   } catch {
     return undefined;
   }
@@ -55,16 +70,89 @@ export function parseInventory(stdout: string): InventoryTest[] | undefined {
 
 export interface FullSuiteListing {
   /** The full list, or why it could not be read. */
-  result: Promise<{ tests: InventoryTest[] } | { error: string }>;
+  result: Promise<FullSuiteList | { error: string }>;
   /** Stops the listing (an interrupted run does not wait for it). */
   cancel(): void;
 }
 
+export interface ListOptions {
+  /** Bounds the listing child, in milliseconds (default 120 000). */
+  timeoutMs?: number;
+  /**
+   * Folder of the cache (created when missing); no cache without it. Only for a config whose test
+   * list depends on nothing but its files: the key holds no environment variable.
+   */
+  cacheDir?: string;
+}
+
+/** Version of what the cache holds and how its key is made; a change here lists anew. */
+const CACHE_FORMAT = 'obs-acceptance full suite list 1';
+
 /**
- * Starts `playwright test --list` of the same config with no filter and this module as the
- * reporter. Runs beside the tests (it only loads the spec files); `timeoutMs` bounds it.
+ * The cache key of the full list of `config`: the SHA-256 of the config file's path, the
+ * Playwright version and the path and content of every file `git ls-files --cached --others
+ * --exclude-standard` names under the config's folder (what is tracked, and what is new but not
+ * ignored; reports, results and `.cache/` are ignored by .gitignore). Undefined outside a git
+ * work tree or when git fails: then there is no cache, and the suite is listed each time.
  */
-export function listFullSuite(config: Pick<FullConfig, 'configFile' | 'rootDir'>, timeoutMs = 120_000): FullSuiteListing {
+export function fullSuiteKey(config: Pick<FullConfig, 'configFile' | 'rootDir'>): string | undefined {
+  const dir = config.configFile ? dirname(config.configFile) : config.rootDir;
+  let files: string[];
+  try {
+    const out = execFileSync('git', ['ls-files', '-z', '--cached', '--others', '--exclude-standard'], { cwd: dir, encoding: 'utf8', timeout: 10_000, maxBuffer: 64 * 1024 * 1024, stdio: ['ignore', 'pipe', 'ignore'] });
+    files = [...new Set(out.split('\0').filter(Boolean))].sort();
+  } catch {
+    return undefined;
+  }
+  const require = createRequire(import.meta.url);
+  const playwright = (require('@playwright/test/package.json') as { version: string }).version;
+  const hash = createHash('sha256').update(`${CACHE_FORMAT}\0${config.configFile ?? dir}\0${playwright}\0`);
+  for (const file of files) {
+    let content: Buffer | string;
+    try {
+      content = readFileSync(join(dir, file));
+    } catch (err) {
+      // Tracked but deleted, or a submodule's folder: its absence is part of the state.
+      content = `(unreadable: ${(err as NodeJS.ErrnoException).code ?? 'error'})`;
+    }
+    hash.update(`${file}\0${content.length}\0`).update(content);
+  }
+  return hash.digest('hex');
+}
+
+const cacheFile = (cacheDir: string) => join(cacheDir, 'full-suite-list.json');
+
+function readCache(cacheDir: string, key: string): InventoryTest[] | undefined {
+  try {
+    const cached = JSON.parse(readFileSync(cacheFile(cacheDir), 'utf8')) as { key?: unknown; tests?: unknown };
+    return cached.key === key && Array.isArray(cached.tests) ? (cached.tests as InventoryTest[]) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function writeCache(cacheDir: string, key: string, tests: InventoryTest[]): void {
+  try {
+    mkdirSync(cacheDir, { recursive: true });
+    // Runs may list at the same time: each writes its own file and renames it into place whole.
+    const tmp = `${cacheFile(cacheDir)}.${process.pid}.tmp`;
+    writeFileSync(tmp, JSON.stringify({ key, tests }));
+    renameSync(tmp, cacheFile(cacheDir));
+  } catch {
+    // A cache that cannot be written only costs the next run a listing.
+  }
+}
+
+/**
+ * The full test list of `config`: from the cache when `options.cacheDir` holds it for the
+ * current files, otherwise by starting `playwright test --list` of the same config with no
+ * filter and this module as the reporter, beside the tests (it only loads the spec files).
+ */
+export function listFullSuite(config: Pick<FullConfig, 'configFile' | 'rootDir'>, options: ListOptions = {}): FullSuiteListing {
+  const key = options.cacheDir ? fullSuiteKey(config) : undefined;
+  const cached = options.cacheDir && key ? readCache(options.cacheDir, key) : undefined;
+  if (cached) return { result: Promise.resolve({ tests: cached, from: 'cache' }), cancel: () => undefined };
+
   const require = createRequire(import.meta.url);
   const cli = require.resolve('@playwright/test/cli');
   const args = [cli, 'test', '--list', `--reporter=${fileURLToPath(import.meta.url)}`];
@@ -77,14 +165,17 @@ export function listFullSuite(config: Pick<FullConfig, 'configFile' | 'rootDir'>
   let stderr = '';
   child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
   child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-  const timer = setTimeout(() => child.kill(), timeoutMs);
+  const timer = setTimeout(() => child.kill(), options.timeoutMs ?? 120_000);
   timer.unref();
-  const result = new Promise<{ tests: InventoryTest[] } | { error: string }>((resolve) => {
+  const result = new Promise<FullSuiteList | { error: string }>((resolve) => {
     child.on('error', (err) => resolve({ error: `playwright test --list could not start: ${err.message}` }));
     child.on('close', (code, signal) => {
       clearTimeout(timer);
-      const tests = parseInventory(stdout);
-      if (tests) resolve({ tests });
+      const listed = parseInventory(stdout);
+      if (listed && 'tests' in listed) {
+        if (options.cacheDir && key) writeCache(options.cacheDir, key, listed.tests);
+        resolve({ tests: listed.tests, from: 'listing' });
+      } else if (listed) resolve(listed);
       else {
         const why = signal ? `stopped by ${signal}` : `exit code ${code}`;
         const last = stderr.trim().split('\n').slice(-3).join(' ').slice(0, 500);
@@ -95,13 +186,25 @@ export function listFullSuite(config: Pick<FullConfig, 'configFile' | 'rootDir'>
   return { result, cancel: () => child.kill() };
 }
 
-/** The child's reporter: the listed tests as one JSON line on stdout. */
+/** The child's reporter: at the end, the listed tests as one JSON line on stdout, or the errors that kept files from loading. */
 export default class InventoryReporter implements Reporter {
+  private tests: InventoryTest[] = [];
+  private readonly errors: string[] = [];
+
   printsToStdio(): boolean {
     return true;
   }
 
   onBegin(config: FullConfig, suite: Suite): void {
-    process.stdout.write(`${MARKER}${JSON.stringify(inventoryOf(suite, config.rootDir))}\n`);
+    this.tests = inventoryOf(suite, config.rootDir);
+  }
+
+  onError(error: TestError): void {
+    const where = error.location ? ` (${error.location.file}:${error.location.line})` : '';
+    this.errors.push(`${(error.message ?? error.value ?? 'unknown error').split('\n')[0] ?? ''}${where}`);
+  }
+
+  onEnd(): void {
+    process.stdout.write(`${MARKER}${JSON.stringify(this.errors.length ? { errors: this.errors } : { tests: this.tests })}\n`);
   }
 }

@@ -37,6 +37,13 @@ export interface SignoffReporterOptions {
    * is never called full.
    */
   listFullSuite?: boolean;
+  /**
+   * Folder (relative to the config file) in which to keep the full test list between runs,
+   * keyed by the content of the config's git work tree (`fullSuiteKey` in inventory.ts). Only
+   * for a config whose test list depends on its files alone, never on the environment.
+   * Default: none, every run lists the suite.
+   */
+  fullSuiteListCache?: string;
 }
 
 /** expect() messages carry ANSI colours, which do not belong in a markdown table. */
@@ -219,7 +226,11 @@ export default class SignoffReporter implements Reporter {
     const selected = requirementsOfTests(suite.allTests());
     process.env[SELECTION_ENV] = selectionToEnv(selected);
     if (isListing()) return;
-    if (this.options.listFullSuite !== false) this.listing = listFullSuite(config);
+    if (this.options.listFullSuite !== false) {
+      const base = config.configFile ? dirname(config.configFile) : config.rootDir;
+      const cacheDir = this.options.fullSuiteListCache === undefined ? undefined : resolve(base, this.options.fullSuiteListCache);
+      this.listing = listFullSuite(config, cacheDir ? { cacheDir } : {});
+    }
     let suiteConfig: SuiteConfig | undefined;
     try {
       suiteConfig = loadConfig();
