@@ -2,7 +2,7 @@
  * The simulated cluster of `npm run sim:up` for the self-tests under test/sim/ (`npm run test:sim`):
  * a real kube-apiserver 1.36, controller-manager, scheduler and etcd, kwok playing the nodes and
  * their pods, and real prometheus-operator, Prometheus, Alertmanager, kube-state-metrics,
- * node_exporter and stand-in TaskPlanner processes behind the pods (/work/notes/sim-runtime.md,
+ * node_exporter and stand-in TaskPlanner processes behind the pods (sim/README.md,
  * scripts/lib/sim/). These tests share the one cluster, so they run one file at a time.
  *
  * They never skip: without the cluster `requireSim` throws, naming `npm run sim:up`, and every
@@ -29,7 +29,7 @@ export const ROOT = resolve(import.meta.dirname, '..', '..');
 export const SIM_KUBECONFIG = join(ROOT, '.cache', 'sim', 'kubeconfig');
 export const SIM_CONTEXT = 'obs-sim';
 /**
- * The CI account's kube config for these tests, minted by scripts/ci-kubeconfig.ts as
+ * The CI account's kube config for these tests, minted by scripts/ci-account-token.ts as
  * `npm run sim:ci-kubeconfig` does, into a file of its own so that a run using
  * `.cache/ci-account/sim-kubeconfig` at the same time keeps its token.
  */
@@ -96,7 +96,7 @@ let minted: Promise<string> | undefined;
 export function ciKubeconfig(): Promise<string> {
   minted ??= runChildOk(
     process.execPath,
-    [join(ROOT, 'scripts', 'ci-kubeconfig.ts'), '--kubeconfig', SIM_KUBECONFIG, '--context', SIM_CONTEXT, '--apply', '--duration', '1h', '--out', CI_KUBECONFIG],
+    [join(ROOT, 'scripts', 'ci-account-token.ts'), '--kubeconfig', SIM_KUBECONFIG, '--context', SIM_CONTEXT, '--apply', '--duration', '1h', '--out', CI_KUBECONFIG],
     { cwd: ROOT, env: suiteFreeEnv({ OBS_ENV_FILE: join(ROOT, '.cache', 'no-such.env') }) },
   ).then(() => CI_KUBECONFIG);
   return minted;

@@ -15,25 +15,25 @@
  *   namespace other than the two named ones.
  *
  * Control plane: test/support/control-plane.ts (etcd, kube-apiserver, kube-controller-manager
- * from `npm run sim:build`). Without those tools the tests are skipped, saying so.
+ * from `npm run sim:build`), its own, on loopback: it needs the tools, not `npm run sim:up`. A
+ * self-test of `npm run test:sim` (a real control plane is too heavy for `npm test`); without
+ * the tools it fails naming `npm run sim:build`.
  */
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import * as k8s from '@kubernetes/client-node';
-import { waitFor } from '../fixtures/core/poll.ts';
-import { KubeClient } from '../fixtures/kube/client.ts';
-import { statusBody, statusCode } from '../fixtures/kube/errors.ts';
-import { Ledger } from '../fixtures/kube/ledger.ts';
-import { SERVICE_MONITOR_MANIFEST } from '../fixtures/prometheus/scrape-chain.ts';
-import { CI_CONTEXT, CI_POLICY, CI_USERNAME } from '../scripts/lib/ci-account.ts';
-import { runChild, runChildOk, suiteFreeEnv } from './support/child.ts';
-import { controlPlaneUnavailable, startControlPlane, type ControlPlane } from './support/control-plane.ts';
+import { waitFor } from '../../fixtures/core/poll.ts';
+import { KubeClient } from '../../fixtures/kube/client.ts';
+import { statusBody, statusCode } from '../../fixtures/kube/errors.ts';
+import { Ledger } from '../../fixtures/kube/ledger.ts';
+import { SERVICE_MONITOR_MANIFEST } from '../../fixtures/prometheus/scrape-chain.ts';
+import { CI_CONTEXT, CI_POLICY, CI_USERNAME } from '../../scripts/lib/ci-account.ts';
+import { runChild, runChildOk, suiteFreeEnv } from '../support/child.ts';
+import { controlPlaneUnavailable, startControlPlane, type ControlPlane } from '../support/control-plane.ts';
 
 const CRASHLOOP_MANIFEST = 'manifests/crashloop/crashloop-pod.yaml';
 const POLICY_REFUSED = `ValidatingAdmissionPolicy ${CI_POLICY} refused`;
-const why = controlPlaneUnavailable();
-if (why) process.stderr.write(`test/rbac-policy.test.ts: SKIPPED, ${why}\n`);
 
 interface Refusal {
   status: number | undefined;
@@ -55,8 +55,6 @@ function pod(name: string, namespace: string): k8s.V1Pod {
   return { apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace }, spec: { automountServiceAccountToken: false, containers: [{ name: 'c', image: 'busybox' }] } };
 }
 
-/** Each test says why it is skipped, so the summary counts them as skipped, not as absent. */
-const needsControlPlane = { skip: why ?? false };
 
 void describe('the CI account on a real kube-apiserver 1.36: RBAC and ValidatingAdmissionPolicy obs-acceptance-ci-writes', () => {
   let cp: ControlPlane;
@@ -71,7 +69,8 @@ void describe('the CI account on a real kube-apiserver 1.36: RBAC and Validating
   const suiteClient = (id: string) => new KubeClient({ kc: ci, runId: id, namespacePrefix: 'obs-acc', ledger: Ledger.forRun(id, join(cp.dir, 'ledger')) });
 
   before(async () => {
-    if (why) return;
+    const why = controlPlaneUnavailable();
+    if (why) throw new Error(`test/sim/rbac-policy.test.ts cannot start its control plane: ${why}`);
     cp = await startControlPlane();
     adminCore = cp.admin.makeApiClient(k8s.CoreV1Api);
     await cp.installCrds(['monitoring.coreos.com_servicemonitors.yaml', 'monitoring.coreos.com_prometheusrules.yaml']);
@@ -85,7 +84,7 @@ void describe('the CI account on a real kube-apiserver 1.36: RBAC and Validating
 
     // The production steps: apply manifests/rbac/ as an admin, then a kube config for the account.
     ciFile = join(cp.dir, 'ci.kubeconfig');
-    const minted = await runChildOk(process.execPath, ['scripts/ci-kubeconfig.ts', '--kubeconfig', cp.adminFile, '--out', ciFile, '--duration', '10m', '--apply'], {
+    const minted = await runChildOk(process.execPath, ['scripts/ci-account-token.ts', '--kubeconfig', cp.adminFile, '--out', ciFile, '--duration', '10m', '--apply'], {
       env: suiteFreeEnv({ OBS_ENV_FILE: join(cp.dir, 'none.env') }),
     });
     assert.match(minted.stdout, /applied ValidatingAdmissionPolicyBinding obs-acceptance-ci-writes/);
@@ -109,14 +108,14 @@ void describe('the CI account on a real kube-apiserver 1.36: RBAC and Validating
     await cp?.stop();
   });
 
-  it('the kube config is the CI account with a token, not an admin', needsControlPlane, async () => {
+  it('the kube config is the CI account with a token, not an admin', async () => {
     const review = await ci.makeApiClient(k8s.AuthenticationV1Api).createSelfSubjectReview({ body: { apiVersion: 'authentication.k8s.io/v1', kind: 'SelfSubjectReview' } });
     assert.equal(review.status?.userInfo?.username, CI_USERNAME);
     assert.ok(ci.getCurrentUser()?.token, 'a bearer token');
     assert.equal(ci.getCurrentUser()?.certData, undefined);
   });
 
-  it("admits the suite's writes: run namespace, its pods, the ServiceMonitor by name, port-forward, the teardown", needsControlPlane, async () => {
+  it("admits the suite's writes: run namespace, its pods, the ServiceMonitor by name, port-forward, the teardown", async () => {
     const kube = suiteClient(runId);
     const namespace = await kube.ensureRunNamespace();
     const live = await adminCore.readNamespace({ name: namespace });
@@ -152,7 +151,7 @@ void describe('the CI account on a real kube-apiserver 1.36: RBAC and Validating
     );
   });
 
-  it('npm run sweep as the CI account deletes a leftover run namespace', needsControlPlane, async () => {
+  it('npm run sweep as the CI account deletes a leftover run namespace', async () => {
     const leftover = await suiteClient(`${runId}old`).ensureRunNamespace();
     const r = await runChild(process.execPath, ['scripts/sweep.ts', '--older-than', '0'], {
       env: suiteFreeEnv({ KUBECONFIG: ciFile, KUBE_CONTEXT: CI_CONTEXT, OBS_ENV_FILE: join(cp.dir, 'none.env') }),
@@ -164,7 +163,7 @@ void describe('the CI account on a real kube-apiserver 1.36: RBAC and Validating
     assert.ok(!ns.items.length || ns.items[0]?.metadata?.deletionTimestamp, 'the leftover is gone or going');
   });
 
-  it("refuses, with the policy's message, a pod deleted in kube-system, a pod created in default, an unlabelled namespace deleted or adopted", needsControlPlane, async () => {
+  it("refuses, with the policy's message, a pod deleted in kube-system, a pod created in default, an unlabelled namespace deleted or adopted", async () => {
     const cases: [string, () => Promise<unknown>, string][] = [
       ['delete a pod in kube-system', () => core.deleteNamespacedPod({ namespace: 'kube-system', name: 'coredns' }), 'DELETE pods kube-system/coredns'],
       ['create a pod in default', () => core.createNamespacedPod({ namespace: 'default', body: pod('intruder', 'default') }), 'CREATE pods default/intruder'],
@@ -216,7 +215,7 @@ void describe('the CI account on a real kube-apiserver 1.36: RBAC and Validating
     assert.equal(grafana.metadata?.labels?.touched, undefined);
   });
 
-  it('with cluster-admin bound to the account too, the policy alone still refuses everything outside run namespaces and the named objects', needsControlPlane, async (t) => {
+  it('with cluster-admin bound to the account too, the policy alone still refuses everything outside run namespaces and the named objects', async (t) => {
     await cp.kubectl(['create', 'clusterrolebinding', 'obs-test-too-wide', '--clusterrole=cluster-admin', `--serviceaccount=obs-acceptance:obs-acceptance-ci`]);
     t.after(() => cp.kubectl(['delete', 'clusterrolebinding', 'obs-test-too-wide']));
     // The authorizer sees a new binding once its informer has it: the account's own question says when.
