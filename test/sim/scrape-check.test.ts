@@ -19,7 +19,7 @@ import type { Route } from '../../fixtures/kube/route.ts';
 import { loadManifestFile } from '../../fixtures/kube/manifests.ts';
 import { PrometheusClient } from '../../fixtures/prometheus/client.ts';
 import { ScrapeCheck, walkScrapeChain } from '../../fixtures/prometheus/scrape-chain.ts';
-import type { ServiceMonitor } from '../../fixtures/prometheus/service-monitor.ts';
+import { asServiceMonitor, type ServiceMonitor } from '../../fixtures/prometheus/service-monitor.ts';
 import { admin, requireSim, route, runIdFor, suiteKube, waitForHealthyTaskPlanner } from '../support/sim.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'obs-sim-scrape-'));
@@ -37,7 +37,8 @@ void describe('OBS-01 scrape chain on the simulated cluster (real operator, Prom
     await requireSim();
     prometheusRoute = await route('prometheus', 'monitoring', 'prometheus-operated', 9090);
     prometheus = new PrometheusClient(prometheusRoute.url);
-    [sm] = (await loadManifestFile('manifests/taskplanner/servicemonitor.yaml')) as unknown as [ServiceMonitor];
+    const manifest = 'manifests/taskplanner/servicemonitor.yaml';
+    sm = asServiceMonitor((await loadManifestFile(manifest))[0], manifest);
     await waitForHealthyTaskPlanner(prometheus);
   });
   after(async () => {

@@ -34,9 +34,8 @@ export interface ReloaderArgs {
 export function parseReloaderArgs(args: readonly string[]): ReloaderArgs {
   const out: ReloaderArgs = { watchedDirs: [] };
   for (const a of args) {
-    const m = /^--([\w.-]+)=(.*)$/.exec(a);
-    if (!m) continue;
-    const [, flag, value] = m as unknown as [string, string, string];
+    const [, flag, value] = /^--([\w.-]+)=(.*)$/.exec(a) ?? [];
+    if (value === undefined) continue;
     if (flag === 'config-file') out.configFile = value;
     else if (flag === 'config-envsubst-file') out.envsubstFile = value;
     else if (flag === 'watched-dir') out.watchedDirs.push(value);
