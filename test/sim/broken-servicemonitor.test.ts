@@ -16,12 +16,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Route } from '../../fixtures/kube/route.ts';
-import { PrometheusClient } from '../../fixtures/prometheus/client.ts';
+import type { PrometheusClient } from '../../fixtures/prometheus/client.ts';
 import { applyAll, clients } from '../../scripts/lib/sim/apply.ts';
 import { loadObjects } from '../../scripts/lib/sim/manifests.ts';
 import { toolPath } from '../../scripts/lib/sim/tools.ts';
 import { runChildOk } from '../support/child.ts';
-import { admin, CI_CONTEXT, ciKubeconfig, copySuite, failures, requireSim, ROOT, route, runIdFor, runSuiteOnSim, SIM_CONTEXT, SIM_KUBECONFIG, suiteKube, waitForHealthyTaskPlanner } from '../support/sim.ts';
+import { admin, CI_CONTEXT, ciKubeconfig, copySuite, failures, requireSim, simPrometheus, ROOT, runIdFor, runSuiteOnSim, SIM_CONTEXT, SIM_KUBECONFIG, suiteKube, waitForHealthyTaskPlanner } from '../support/sim.ts';
 
 const MANIFEST = 'manifests/taskplanner/servicemonitor.yaml';
 let prometheusRoute: Route;
@@ -35,8 +35,7 @@ async function labels(): Promise<Record<string, string>> {
 void describe('broken on purpose: a ServiceMonitor without the release label', () => {
   before(async () => {
     await requireSim();
-    prometheusRoute = await route('prometheus', 'monitoring', 'prometheus-operated', 9090);
-    prometheus = new PrometheusClient(prometheusRoute.url);
+    ({ route: prometheusRoute, prometheus } = await simPrometheus());
     await waitForHealthyTaskPlanner(prometheus);
   });
   after(() => prometheusRoute?.close());

@@ -22,10 +22,10 @@ import { after, before, describe, it } from 'node:test';
 import { waitFor } from '../../fixtures/core/poll.ts';
 import { isPodReady } from '../../fixtures/kube/pod-health.ts';
 import type { Route } from '../../fixtures/kube/route.ts';
-import { PrometheusClient } from '../../fixtures/prometheus/client.ts';
+import type { PrometheusClient } from '../../fixtures/prometheus/client.ts';
 import { toolPath } from '../../scripts/lib/sim/tools.ts';
 import { runChildOk } from '../support/child.ts';
-import { admin, CI_CONTEXT, ciKubeconfig, failures, requireSim, route, runIdFor, runSuiteOnSim, SIM_CONTEXT, SIM_KUBECONFIG, waitForHealthyTaskPlanner } from '../support/sim.ts';
+import { admin, CI_CONTEXT, ciKubeconfig, failures, requireSim, simPrometheus, runIdFor, runSuiteOnSim, SIM_CONTEXT, SIM_KUBECONFIG, waitForHealthyTaskPlanner } from '../support/sim.ts';
 
 const STOP = 'sim.obs-acceptance.io/stop';
 let prometheusRoute: Route;
@@ -44,8 +44,7 @@ const annotate = (pod: string, value: string) =>
 void describe('broken on purpose: the TaskPlanner process stopped', () => {
   before(async () => {
     await requireSim();
-    prometheusRoute = await route('prometheus', 'monitoring', 'prometheus-operated', 9090);
-    prometheus = new PrometheusClient(prometheusRoute.url);
+    ({ route: prometheusRoute, prometheus } = await simPrometheus());
     await waitForHealthyTaskPlanner(prometheus);
   });
   after(() => prometheusRoute?.close());

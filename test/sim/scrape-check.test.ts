@@ -17,10 +17,10 @@ import { loadConfig } from '../../fixtures/core/config.ts';
 import { waitFor } from '../../fixtures/core/poll.ts';
 import type { Route } from '../../fixtures/kube/route.ts';
 import { loadManifestFile } from '../../fixtures/kube/manifests.ts';
-import { PrometheusClient } from '../../fixtures/prometheus/client.ts';
+import type { PrometheusClient } from '../../fixtures/prometheus/client.ts';
 import { ScrapeCheck, walkScrapeChain } from '../../fixtures/prometheus/scrape-chain.ts';
 import { asServiceMonitor, type ServiceMonitor } from '../../fixtures/prometheus/service-monitor.ts';
-import { admin, requireSim, route, runIdFor, suiteKube, waitForHealthyTaskPlanner } from '../support/sim.ts';
+import { admin, requireSim, simPrometheus, runIdFor, suiteKube, waitForHealthyTaskPlanner } from '../support/sim.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'obs-sim-scrape-'));
 const badName = `taskplanner-selftest-${runIdFor('')}`;
@@ -35,8 +35,7 @@ async function check(job = 'taskplanner'): Promise<ScrapeCheck> {
 void describe('OBS-01 scrape chain on the simulated cluster (real operator, Prometheus, API server)', () => {
   before(async () => {
     await requireSim();
-    prometheusRoute = await route('prometheus', 'monitoring', 'prometheus-operated', 9090);
-    prometheus = new PrometheusClient(prometheusRoute.url);
+    ({ route: prometheusRoute, prometheus } = await simPrometheus());
     const manifest = 'manifests/taskplanner/servicemonitor.yaml';
     sm = asServiceMonitor((await loadManifestFile(manifest))[0], manifest);
     await waitForHealthyTaskPlanner(prometheus);

@@ -19,7 +19,7 @@ import { KubeClient } from '../../fixtures/kube/client.ts';
 import { checkKubernetes, loadKubeConfig } from '../../fixtures/kube/connection.ts';
 import { Ledger } from '../../fixtures/kube/ledger.ts';
 import { openPortForward, type Route } from '../../fixtures/kube/route.ts';
-import type { PrometheusClient } from '../../fixtures/prometheus/client.ts';
+import { PrometheusClient } from '../../fixtures/prometheus/client.ts';
 import { simulationOf, type ClusterSimulation } from '../../fixtures/run/simulation.ts';
 import type { SignoffSummary } from '../../reporters/signoff-model.ts';
 import { describeOutput, runChildOk, runPlaywright, specsOf, suiteFreeEnv, type PlaywrightJsonSpec, type PlaywrightRun } from './child.ts';
@@ -120,6 +120,15 @@ export async function suiteKube(runId: string, dir: string): Promise<KubeClient>
 /** A port-forward through the API server as the suite opens it (the admin's rights). */
 export function route(component: ComponentName, namespace: string, service: string, port: number, kc: k8s.KubeConfig = admin().kc): Promise<Route> {
   return openPortForward(kc, component, { kind: 'cluster', namespace, service, port }, 60_000);
+}
+
+/**
+ * Prometheus of the simulated cluster, through a port-forward of the operator's
+ * `monitoring/prometheus-operated` Service (as the suite reaches it). Close `route` afterwards.
+ */
+export async function simPrometheus(): Promise<{ route: Route; prometheus: PrometheusClient }> {
+  const r = await route('prometheus', 'monitoring', 'prometheus-operated', 9090);
+  return { route: r, prometheus: new PrometheusClient(r.url) };
 }
 
 /**
