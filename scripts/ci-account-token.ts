@@ -1,6 +1,6 @@
 /**
  * npm run ci:kubeconfig -- --out <file> [--duration 2h] [--apply] [--kubeconfig <admin file>] [--context <admin context>]
- * npm run sim:ci-kubeconfig   (the simulated cluster of `npm run sim:up`: applies, writes .cache/sim/ci-kubeconfig)
+ * npm run sim:ci-kubeconfig   (the simulated cluster of `npm run sim:up`: applies, writes .cache/ci-account/sim-kubeconfig)
  *
  * Writes a kube config that acts as the CI service account obs-acceptance/obs-acceptance-ci,
  * with a token from the TokenRequest API that expires after --duration (default 2h, at least
