@@ -59,7 +59,10 @@ key=$(
   cd "$mod"
   {
     go env GOVERSION GOOS GOARCH
-    sha256sum go.mod go.sum ksm/go.mod ksm/go.sum "$self"
+    sha256sum go.mod go.sum ksm/go.mod ksm/go.sum
+    # From stdin: sha256sum prints the name it is given, and the absolute path of a checkout must
+    # not change the key.
+    sha256sum <"$self"
     find . -name '*.go' -type f | LC_ALL=C sort | xargs sha256sum
   } | sha256sum | cut -c1-16
 )
