@@ -52,7 +52,7 @@ void describe('broken on purpose: no crash loop', () => {
       assert.match(error, /last seen: not yet: obs-acc-\w+\/crashloop Running Ready \[crash: running, ready, 0 restarts\]/);
       assert.match(error, /deadline: fixed 180 s: image pull \(busybox\), the first crash and the first 10 s back-off/);
       // The person watching was told too, with the deadline as a clock time.
-      assert.match(r.output, new RegExp(`✗ OBS-06 gave up waiting for a container of pod obs-acc-${runId}/crashloop to be waiting with reason CrashLoopBackOff after 3 min`));
+      assert.match(r.output, new RegExp(`✗ OBS-06 gave up waiting for a container of pod obs-acc-${runId}/crashloop to be waiting with reason CrashLoopBackOff after [^,]+, at its deadline`));
 
       const obs06 = r.signoff.requirements.find((q) => q.id === 'OBS-06');
       assert.equal(obs06?.verdict, 'failed');

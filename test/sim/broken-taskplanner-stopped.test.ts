@@ -59,6 +59,17 @@ void describe('broken on purpose: the TaskPlanner process stopped', () => {
         (p) => (isPodReady(p) ? 'still Ready' : undefined),
         { timeoutMs: 60_000, derivation: 'fixed 60 s: the runner stops the process and reports the pod within seconds' },
       );
+      // Target health is the last scrape's: until Prometheus scrapes the stopped process, the target
+      // still reads up and OBS-01 rightly passes. The broken state starts with that scrape.
+      await waitFor(
+        'the TaskPlanner target of serviceMonitor/default/taskplanner/0 to be down after the stop',
+        () => prometheus.targets('active'),
+        (x) => {
+          const own = x.activeTargets.filter((a) => a.scrapePool === 'serviceMonitor/default/taskplanner/0');
+          return own.length && own.every((a) => a.health === 'down') ? undefined : `targets: ${own.map((a) => `${a.scrapeUrl} ${a.health}`).join('; ') || 'none'}`;
+        },
+        { timeoutMs: 120_000, derivation: 'fixed 120 s: the next 15 s scrape, the operator and reload with room to spare' },
+      );
       const r = await runSuiteOnSim(['--grep', '@OBS-01\\b'], { kubeconfig: await ciKubeconfig(), context: CI_CONTEXT, runId: runIdFor('simbtp') });
       assert.notEqual(r.run.code, 0, r.output);
       const failed = failures(r.specs);
