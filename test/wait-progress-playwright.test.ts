@@ -14,6 +14,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { freePort, startStandin, type Standin } from '../app-hook/standin.ts';
+import { waitFor } from '../fixtures/core/poll.ts';
+import { PrometheusClient } from '../fixtures/prometheus/client.ts';
 import { startPrometheus, type LocalPrometheus } from './support/local-stack.ts';
 import { describeOutput, runPlaywright, suiteFreeEnv, type PlaywrightRun } from './support/child.ts';
 
@@ -34,6 +36,16 @@ void describe('progress of a real wait that times out (OBS-08 against a Promethe
       // 1 s scrape interval (13 s); the target is a port nobody listens on.
       startPrometheus({ scrapeInterval: '1s', scrapeConfigs: [{ job_name: JOB, static_configs: [{ targets: [`127.0.0.1:${closedPort}`] }] }] }),
     ]);
+    // Ready is not yet listing: Prometheus shows a static target once its scrape manager has synced
+    // (a few seconds after /-/ready), and OBS-08 fails at once on a job with no active target.
+    // On the cluster OBS-01 has proved the target before; here the run waits until it is listed.
+    const client = new PrometheusClient(prom.url);
+    await waitFor(
+      `Prometheus to list the target of job ${JOB}`,
+      async () => (await client.targets('active')).activeTargets.filter((t) => t.labels.job === JOB).length,
+      (n) => (n > 0 ? undefined : 'not listed yet'),
+      { timeoutMs: 60_000, intervalsMs: [250, 500] },
+    );
     dir = await mkdtemp(join(tmpdir(), 'obs-progress-'));
     // A developer's settings and .env (kubeconfig, cluster services) must not leak into this run.
     const env = suiteFreeEnv({
