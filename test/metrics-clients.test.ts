@@ -145,4 +145,9 @@ describe('Prometheus and Alertmanager clients against the real local stack', () 
     const dead = new PrometheusClient(`http://127.0.0.1:${closedPort}`, { timeoutMs: 1_000 });
     await assert.rejects(dead.buildInfo(), /GET http:\/\/127\.0\.0\.1:\d+\/api\/v1\/status\/buildinfo → ECONNREFUSED/);
   });
+
+  it('says that a port fetch blocks by standard was never tried, instead of a bare "bad port"', async () => {
+    const blocked = new PrometheusClient('http://127.0.0.1:1', { timeoutMs: 1_000 });
+    await assert.rejects(blocked.buildInfo(), /GET http:\/\/127\.0\.0\.1:1\/api\/v1\/status\/buildinfo → bad port: fetch refuses this port by standard .*nothing was sent, use another port/);
+  });
 });

@@ -73,6 +73,8 @@ void describe('preflight (real playwright runs)', () => {
     // Only what the selected requirement needs is checked: the selection reached preflight.
     assert.match(at.error, /^Error: Preflight failed for OBS-03:/);
     assert.match(at.error, new RegExp(`loki \\(http://127\\.0\\.0\\.1:${port}, needed by OBS-03\\) is not ready: GET http://127\\.0\\.0\\.1:${port}/ready → ECONNREFUSED`));
+    // The URL is set, so it is the address to check: not the generic "set LOKI_URL, or LOKI_SERVICE".
+    assert.match(at.error, new RegExp(`Fix: LOKI_URL is set to http://127\\.0\\.0\\.1:${port}, and it wins over LOKI_SERVICE: check that address`));
     assert.doesNotMatch(`${at.error}\n${r.stdout}\n${r.stderr}`, /Kubernetes API server/);
     assert.deepEqual(at.ran, [], 'tests ran after a failed preflight');
   });
