@@ -452,7 +452,7 @@ export function summarize(tests: readonly TestRecord[], run: RunInfo, now: Date 
     .filter((r) => r.verdict !== 'passed' && (scope === 'full' || r.selected))
     .map((r) => `${r.id} ${r.verdict}: ${r.reason}`);
   if (run.excluded?.length) blockers.unshift(`filtered run: ${run.excluded.join('; ')}`);
-  if (scope === 'partial' && !allSelected) blockers.unshift(`partial run: only ${run.selected.join(', ') || 'no requirement'} selected`);
+  if (scope === 'partial' && !allSelected) blockers.unshift(run.selected.length ? `partial run: only ${run.selected.join(', ')} selected` : 'partial run: no test of any requirement selected (did the filter match nothing?)');
   // Whatever passed, a simulated cluster is not the cluster the phase is signed off on.
   if (simulated) {
     blockers.unshift(

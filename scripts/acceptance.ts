@@ -12,6 +12,7 @@ import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CLUSTER } from './lib/charts.ts';
+import { shellQuote } from './lib/cluster-plan.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 /** What the simulated cluster can prove live; the rest needs Loki and Grafana, which never run here. */
@@ -25,7 +26,8 @@ const USAGE = `Usage: npm run acceptance [-- <playwright test arguments>]
 
 /** Runs a command in the repository with inherited output; returns its exit code. */
 function run(command: string, args: string[], env: NodeJS.ProcessEnv = process.env): number {
-  console.log(`\n$ ${[command, ...args].join(' ')}`);
+  // Quoted so that it can be pasted: unquoted, the shell turns --grep's \b into b.
+  console.log(`\n$ ${shellQuote([command, ...args])}`);
   const result = spawnSync(command, args, { cwd: ROOT, stdio: 'inherit', env });
   if (result.error) throw new Error(`${command} could not start: ${result.error.message}`);
   return result.status ?? 1;

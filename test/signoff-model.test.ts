@@ -74,6 +74,13 @@ void describe('sign-off model (synthetic records)', () => {
     assert.match(s.blockers[0] ?? '', /^partial run: only OBS-05 selected/);
   });
 
+  void it('a filter that matched no test says so, instead of "only no requirement selected"', () => {
+    const tests = allPassing().map((t) => ({ ...t, status: undefined, outcome: 'skipped' as const, inRun: false }));
+    const s = summarize(tests, { ...full, selected: [], excluded: ["8 of the suite's 8 tests left out of this run"] });
+    assert.equal(s.signedOff, false);
+    assert.match(s.blockers[0] ?? '', /^partial run: no test of any requirement selected \(did the filter match nothing\?\)$/);
+  });
+
   void it('a requirement with a skipped test is not shown in full: not run, not passed (OBS-06 stopped at pending)', () => {
     const tests = [
       ...allPassing().filter((t) => !t.tags.includes('@OBS-06')),
