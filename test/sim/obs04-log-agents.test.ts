@@ -284,6 +284,9 @@ void describe('OBS-04 log agents on the simulated cluster with a replayed Loki',
       assert.match(error, new RegExp(`"node ${EXCLUDED}: no alloy pod is scheduled there \\(check the DaemonSet's tolerations, nodeSelector and node affinity\\)"`));
       // Only that node: the others have their pod.
       assert.equal(error.match(/"node [^:]+: /g)?.length, 1, error);
+      // The wait ended once the controller had settled without a pod there, not at its 120 s deadline.
+      assert.match(r.output, new RegExp(`■ OBS-04 stopped waiting for a ready alloy pod on every schedulable node after [^:]+: monitoring/alloy \\(desired 2, ready 2, up to date 2\\) has rolled out and runs no pod on ${EXCLUDED}`), r.output);
+      assert.doesNotMatch(r.output, /gave up waiting for a ready alloy pod/);
 
       const obs04 = r.signoff.requirements.find((q) => q.id === 'OBS-04');
       assert.equal(obs04?.verdict, 'failed');
