@@ -18,7 +18,8 @@
  *   scripts/lib/charts.ts's pin) beside Alloy: "no Promtail DaemonSet remains" fails, naming it and
  *   saying the migration is in progress;
  * - the Alloy DaemonSet kept off obs-sim-agent-1 by node affinity: the DaemonSet controller removes
- *   that node's pod, and the coverage test fails at its 120 s deadline naming the node.
+ *   that node's pod, and the coverage test fails naming the node, its wait stopped once the
+ *   controller had settled without a pod there (not at its 120 s deadline).
  * Needs `npm run sim:up`.
  */
 import assert from 'node:assert/strict';
