@@ -9,7 +9,8 @@ import { describe, it } from 'node:test';
 import type * as k8s from '@kubernetes/client-node';
 import { coverageProblems, nodesLeftOut } from '../fixtures/loki/log-agents.ts';
 
-const NODES: k8s.V1Node[] = ['server-0', 'agent-0', 'agent-1'].map((name) => ({ metadata: { name } }));
+const readyNode = (name: string, ready = true): k8s.V1Node => ({ metadata: { name }, status: { conditions: [{ type: 'Ready', status: ready ? 'True' : 'False' }] } });
+const NODES: k8s.V1Node[] = ['server-0', 'agent-0', 'agent-1'].map((name) => readyNode(name));
 
 function pod(node: string, ready = true): k8s.V1Pod {
   return { metadata: { name: `alloy-${node}` }, spec: { nodeName: node, containers: [] }, status: { phase: 'Running', conditions: [{ type: 'Ready', status: ready ? 'True' : 'False' }] } };
@@ -47,8 +48,14 @@ void describe('OBS-04 coverage: a ready agent pod on every schedulable node', ()
     assert.deepEqual(nodesLeftOut({ metadata: { name: 'alloy' } }, twoPods, NODES), [], 'no status yet');
   });
 
-  void it('a pod being deleted does not count as the node\'s pod', () => {
+  void it('a node whose pod is being deleted is not left out: the controller counts that pod and replaces it there', () => {
     const leaving = { ...pod('agent-1'), metadata: { name: 'alloy-agent-1', deletionTimestamp: new Date() } };
-    assert.deepEqual(nodesLeftOut(ds(2), [pod('server-0'), pod('agent-0'), leaving], NODES), ['agent-1']);
+    assert.deepEqual(nodesLeftOut(ds(3), [pod('server-0'), pod('agent-0'), leaving], NODES), []);
+  });
+
+  void it('a node that is not Ready (joining, kubelet restarting) is not left out, though the controller skips it for now', () => {
+    const nodes = [readyNode('server-0'), readyNode('agent-0'), readyNode('agent-1', false)];
+    assert.deepEqual(nodesLeftOut(ds(2), [pod('server-0'), pod('agent-0')], nodes), []);
+    assert.deepEqual(nodesLeftOut(ds(2), [pod('server-0'), pod('agent-0')], [...nodes.slice(0, 2), { metadata: { name: 'agent-1' } }]), [], 'no conditions yet');
   });
 });
