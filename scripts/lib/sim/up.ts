@@ -23,7 +23,7 @@ import { createCluster, writeHostKubeconfig } from './kwokctl.ts';
 import { HOST_API_SERVER, NODES, PATHS, REPO_ROOT, SIM } from './layout.ts';
 import { loadObjects } from './manifests.ts';
 import { ensureNetwork, netnsExists } from './netns.ts';
-import { startRunner } from './runner-process.ts';
+import { runnerPid as liveRunnerPid, startRunner } from './runner-process.ts';
 import { preconditionProblems } from './preconditions.ts';
 import { CRDS_DIR, toolPath, toolVersion } from './tools.ts';
 
@@ -67,6 +67,10 @@ export async function simUp(log: (line: string) => void): Promise<UpResult> {
   // restarted) none of them runs, and kwokctl's "continue it" on the old etcd data fails on its
   // own CRDs (resourceVersion 0 "must be specified for an update", kwok v0.8.0). Start afresh.
   if (!netnsExists() && existsSync(PATHS.state)) {
+    // A runner still alive means the namespace was deleted under a running cluster (ip netns del
+    // by hand): its processes run on, unnamed, and removing their state would orphan them.
+    const alive = liveRunnerPid();
+    if (alive) throw new Error(`sim:up: the network namespace ${SIM.netns} is gone but the pod runner of the last cluster still runs (pid ${alive}): end it and the programs it started (kill ${alive}; ps -ef | grep ${PATHS.state}) and remove ${PATHS.state}, then run sim:up again.`);
     await step(`stale state: ${PATHS.state} is left from a cluster whose network namespace is gone (machine restarted?); removed`, () => {
       rmSync(PATHS.state, { recursive: true, force: true });
     });
