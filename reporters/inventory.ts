@@ -16,7 +16,7 @@
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -92,7 +92,9 @@ const CACHE_FORMAT = 'obs-acceptance full suite list 1';
  * The cache key of the full list of `config`: the SHA-256 of the config file's path, the
  * Playwright version and the path and content of every file `git ls-files --cached --others
  * --exclude-standard` names under the config's folder (what is tracked, and what is new but not
- * ignored; reports, results and `.cache/` are ignored by .gitignore). Undefined outside a git
+ * ignored; reports, results and `.cache/` are ignored by .gitignore), plus every test file
+ * (`*.spec|test|setup|teardown.[cm][jt]s`) under the test root (`rootDir`), ignored or not, since
+ * Playwright loads a spec whatever git thinks. Undefined outside a git
  * work tree or when git fails: then there is no cache, and the suite is listed each time.
  */
 export function fullSuiteKey(config: Pick<FullConfig, 'configFile' | 'rootDir'>): string | undefined {
@@ -100,7 +102,9 @@ export function fullSuiteKey(config: Pick<FullConfig, 'configFile' | 'rootDir'>)
   let files: string[];
   try {
     const out = execFileSync('git', ['ls-files', '-z', '--cached', '--others', '--exclude-standard'], { cwd: dir, encoding: 'utf8', timeout: 10_000, maxBuffer: 64 * 1024 * 1024, stdio: ['ignore', 'pipe', 'ignore'] });
-    files = [...new Set(out.split('\0').filter(Boolean))].sort();
+    // Playwright loads what git ignores too: every file under the test root counts, found on disk.
+    const underTests = filesUnder(config.rootDir).map((f) => relative(dir, f));
+    files = [...new Set([...out.split('\0').filter(Boolean), ...underTests])].sort();
   } catch {
     return undefined;
   }
@@ -118,6 +122,24 @@ export function fullSuiteKey(config: Pick<FullConfig, 'configFile' | 'rootDir'>)
     hash.update(`${file}\0${content.length}\0`).update(content);
   }
   return hash.digest('hex');
+}
+
+/** Names a test file may have: Playwright's default testMatch (spec, test) and this suite's setup/teardown files. */
+const TEST_FILE = /\.(spec|test|setup|teardown)\.[cm]?[jt]sx?$/;
+
+/** Every test file below `root`, as paths, skipping node_modules and dot-folders. */
+function filesUnder(root: string): string[] {
+  const out: string[] = [];
+  const walk = (d: string): void => {
+    for (const e of readdirSync(d, { withFileTypes: true })) {
+      if (e.name === 'node_modules' || e.name.startsWith('.')) continue;
+      const p = join(d, e.name);
+      if (e.isDirectory()) walk(p);
+      else if (e.isFile() && TEST_FILE.test(e.name)) out.push(p);
+    }
+  };
+  walk(root);
+  return out;
 }
 
 const cacheFile = (cacheDir: string) => join(cacheDir, 'full-suite-list.json');
@@ -173,7 +195,9 @@ export function listFullSuite(config: Pick<FullConfig, 'configFile' | 'rootDir'>
       clearTimeout(timer);
       const listed = parseInventory(stdout);
       if (listed && 'tests' in listed) {
-        if (options.cacheDir && key) writeCache(options.cacheDir, key, listed.tests);
+        // Stored only under the key of what the child saw: files that changed while it listed
+        // make the key of the end differ from the start's, and then nothing is stored.
+        if (options.cacheDir && key && fullSuiteKey(config) === key) writeCache(options.cacheDir, key, listed.tests);
         resolve({ tests: listed.tests, from: 'listing' });
       } else if (listed) resolve(listed);
       else {

@@ -79,6 +79,17 @@ void describe('the full suite list and its cache (real playwright test --list)',
     assert.notEqual(fullSuiteKey(k.config), key1);
   });
 
+  void it('a spec git ignores is still a spec: it changes the key, and the list has its test', async () => {
+    const ig = await suite('ignored');
+    writeFileSync(join(ig.dir, '.gitignore'), 'test-results/\n.cache/\nlocal.spec.mjs\n');
+    assert.equal((await list(ig)).from, 'listing');
+    assert.equal((await list(ig)).from, 'cache');
+    // Only the ignored spec is new: git does not see it.
+    writeFileSync(join(ig.dir, 'local.spec.mjs'), spec(['five']));
+    const again = await list(ig);
+    assert.deepEqual([again.from, titles(again)], ['listing', ['five', 'one', 'two']]);
+  });
+
   void it('a spec that does not load is an error naming it, not an empty list, and is not cached', async () => {
     const broken = await suite('broken');
     writeFileSync(join(broken.dir, 'b.spec.mjs'), spec(['four'], "throw new Error('b.spec.mjs cannot load');\n"));
