@@ -38,6 +38,7 @@ interface StageDoc {
   spec?: {
     resourceRef?: { kind?: string };
     weight?: number;
+    weightFrom?: unknown;
     selector?: { matchLabels?: Record<string, string>; matchExpressions?: { key: string; operator: Requirement['operator']; values?: string[] }[] };
   };
 }
@@ -49,13 +50,16 @@ function loadStages(): StageLite[] {
       const s = doc.toJS() as StageDoc | null;
       if (s?.kind !== 'Stage') continue;
       const selector = s.spec?.selector ?? {};
+      // A computed weight could put the Stage in either class; this check cannot judge it.
+      if (s.spec?.weightFrom !== undefined) throw new Error(`${file}: Stage ${s.metadata?.name ?? '?'} has a weightFrom; test/sim-stages.test.ts cannot tell its weight class`);
       stages.push({
         name: s.metadata?.name ?? '?',
         file,
         kind: s.spec?.resourceRef?.kind ?? '?',
         weight: s.spec?.weight ?? 0,
         requirements: [
-          ...Object.entries(selector.matchLabels ?? {}).map(([k, v]): Requirement => ({ key: `.metadata.labels.${k}`, operator: 'In', values: [v] })),
+          // Labels apart from jq paths: `app` is not a parent of `app.kubernetes.io/name`.
+          ...Object.entries(selector.matchLabels ?? {}).map(([k, v]): Requirement => ({ key: `label:${k}`, operator: 'In', values: [v] })),
           ...(selector.matchExpressions ?? []).map((e): Requirement => ({ key: e.key, operator: e.operator, values: e.values ?? [] })),
         ],
       });
@@ -64,19 +68,27 @@ function loadStages(): StageLite[] {
   return stages;
 }
 
-/** Whether no object can meet both requirements (kwok: In and Exists need the key to be there). */
+/** A jq path of fields only (`.status.podIP`), which yields one value; `[]` marks where it yields several. */
+const SIMPLE_PATH = /^(\.[A-Za-z_]\w*|\.\[\])+$/;
+const isLabel = (key: string): boolean => key.startsWith('label:');
+
+/**
+ * Whether no object can meet both requirements, by kwok's rules (pkg/utils/expression/selector.go:
+ * In holds when any value the query yields is listed, Exists when one is non-empty). Only what
+ * holds for any query is claimed of a jq expression; the rest needs a field path or a label.
+ */
 function contradicts(a: Requirement, b: Requirement): boolean {
   const needsKey = (r: Requirement): boolean => r.operator === 'In' || r.operator === 'Exists';
   if (a.key === b.key) {
-    // kwok's In holds when any value the query yields is listed: over `[]` two disjoint In lists
-    // can both hold (two containers), so only a single-valued key makes them exclusive.
-    if (a.operator === 'In' && b.operator === 'In') return !a.key.includes('[]') && !a.values.some((v) => b.values.includes(v));
+    // Two disjoint In lists can both hold when the query yields several values (two containers).
+    if (a.operator === 'In' && b.operator === 'In') return (isLabel(a.key) || (SIMPLE_PATH.test(a.key) && !a.key.includes('[]'))) && !a.values.some((v) => b.values.includes(v));
     if (a.operator === 'In' && b.operator === 'NotIn') return a.values.every((v) => b.values.includes(v));
     if (a.operator === 'NotIn' && b.operator === 'In') return contradicts(b, a);
     return (needsKey(a) && b.operator === 'DoesNotExist') || (needsKey(b) && a.operator === 'DoesNotExist');
   }
   // `.status.containerStatuses` absent leaves nothing under `.status.containerStatuses.[]…`.
-  const under = (inner: Requirement, outer: Requirement): boolean => needsKey(inner) && outer.operator === 'DoesNotExist' && inner.key.startsWith(`${outer.key}.`);
+  const under = (inner: Requirement, outer: Requirement): boolean =>
+    needsKey(inner) && outer.operator === 'DoesNotExist' && SIMPLE_PATH.test(inner.key) && SIMPLE_PATH.test(outer.key) && inner.key.startsWith(`${outer.key}.`);
   return under(a, b) || under(b, a);
 }
 
@@ -125,5 +137,13 @@ void describe('kwok Stages of the simulated cluster: one Stage per state, never 
     assert.equal(contradicts(r('.a.[].b', 'Exists'), r('.a', 'DoesNotExist')), true);
     assert.equal(contradicts(r('.ab', 'Exists'), r('.a', 'DoesNotExist')), false);
     assert.equal(contradicts(r('.a', 'NotIn', 'x'), r('.a', 'DoesNotExist')), false);
+    // jq that is not a field path proves nothing beyond In inside NotIn and a key against its absence.
+    assert.equal(contradicts(r('.a.x, .a.y', 'In', '1'), r('.a.x, .a.y', 'In', '2')), false);
+    assert.equal(contradicts(r('.a.b | tostring', 'Exists'), r('.a', 'DoesNotExist')), false);
+    assert.equal(contradicts(r('.a.b == null', 'In', 'true'), r('.a', 'DoesNotExist')), false);
+    assert.equal(contradicts(r('[.a[] | .b] | any', 'In', 'true'), r('[.a[] | .b] | any', 'NotIn', 'true')), true);
+    // Labels: one value each, and `app` is not a parent of `app.kubernetes.io/name`.
+    assert.equal(contradicts(r('label:app', 'In', 'x'), r('label:app', 'In', 'y')), true);
+    assert.equal(contradicts(r('label:app.kubernetes.io/name', 'In', 'x'), r('label:app', 'DoesNotExist')), false);
   });
 });

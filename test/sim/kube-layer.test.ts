@@ -178,28 +178,37 @@ void describe('the Kubernetes layer against the real API server of the simulated
     // pods of each kind make a random pick show with a chance above 96 %.
     const crashLoopLabels = { 'app.kubernetes.io/name': 'crashloop', 'app.kubernetes.io/part-of': 'obs-acceptance' };
     const pods = Array.from({ length: 8 }, (_, i) => [
-      pod(`pull-crash-${i}`, 'docker.io/library/busybox:does-not-exist', crashLoopLabels),
-      pod(`pull-runner-${i}`, 'quay.io/prometheus/prometheus:does-not-exist'),
+      pod(`pull-crash-${i}`, 'docker.io/library/busybox:does-not-exist', { ...crashLoopLabels, 'sim-test': 'unpullable' }),
+      pod(`pull-runner-${i}`, 'quay.io/prometheus/prometheus:does-not-exist', { 'sim-test': 'unpullable' }),
     ]).flat();
     await kube.ensureRunNamespace();
-    // Not in the ledger: the teardown test below counts exactly what the earlier tests recorded.
-    await kube.apply(pods, { track: false });
-    const pulling = ['ErrImagePull', 'ImagePullBackOff'];
-    const stateOf = (p: V1Pod): string => JSON.stringify(p.status?.containerStatuses?.map((c) => ({ ...c.state, ...(c.lastState?.terminated ? { lastTerminated: c.lastState.terminated.reason } : {}) })) ?? 'no container status');
-    const settled = await waitFor(
-      'every pull-* pod played by a Stage (waiting with a reason other than ContainerCreating, or started)',
-      async () => (await adm.core.listNamespacedPod({ namespace: ns })).items.filter((p) => p.metadata?.name?.startsWith('pull-')),
-      (list) => {
-        const open = list.filter((p) => !p.status?.containerStatuses?.every((c) => c.state?.running || c.lastState?.terminated || (c.state?.waiting?.reason && c.state.waiting.reason !== 'ContainerCreating')));
-        return list.length === pods.length && open.length === 0 ? undefined : `${list.length} pods, still unplayed: ${open.map((p) => p.metadata?.name).join(', ')}`;
-      },
-      { timeoutMs: 120_000, derivation: 'fixed 120 s: kwok plays the image-pull Stage after 0.5 s' },
-    );
-    const started = settled.value
-      .filter((p) => !p.status?.containerStatuses?.every((c) => pulling.includes(c.state?.waiting?.reason ?? '') && !c.lastState?.terminated))
-      .map((p) => `${p.metadata?.name}: ${stateOf(p)}`);
-    assert.deepEqual(started, [], 'pods with an unpullable image that kwok played as something else');
-    for (const p of pods) await adm.core.deleteNamespacedPod({ namespace: ns, name: p.metadata?.name ?? '', gracePeriodSeconds: 0 });
+    try {
+      // Not in the ledger: the teardown test below counts exactly what the earlier tests recorded.
+      await kube.apply(pods, { track: false });
+      const pulling = ['ErrImagePull', 'ImagePullBackOff'];
+      const stateOf = (p: V1Pod): string => JSON.stringify(p.status?.containerStatuses?.map((c) => ({ ...c.state, ...(c.lastState?.terminated ? { lastTerminated: c.lastState.terminated.reason } : {}) })) ?? 'no container status');
+      // Played: a container status other than the runner Stage's bare ContainerCreating, or that
+      // Stage itself (Running with an address), so an overlap fails on the assertion below.
+      const played = (p: V1Pod): boolean =>
+        (p.status?.phase === 'Running' && !!p.status.podIP) ||
+        !!p.status?.containerStatuses?.every((c) => c.state?.running || c.lastState?.terminated || (c.state?.waiting?.reason && c.state.waiting.reason !== 'ContainerCreating'));
+      const settled = await waitFor(
+        'every pull-* pod played by a Stage (waiting with a reason other than ContainerCreating, or started)',
+        async () => (await adm.core.listNamespacedPod({ namespace: ns, labelSelector: 'sim-test=unpullable' })).items,
+        (list) => {
+          const open = list.filter((p) => !played(p));
+          return list.length === pods.length && open.length === 0 ? undefined : `${list.length} pods, still unplayed: ${open.map((p) => p.metadata?.name).join(', ')}`;
+        },
+        { timeoutMs: 120_000, derivation: 'fixed 120 s: kwok plays the image-pull Stage after 0.5 s' },
+      );
+      const started = settled.value
+        .filter((p) => !p.status?.containerStatuses?.every((c) => pulling.includes(c.state?.waiting?.reason ?? '') && !c.lastState?.terminated))
+        .map((p) => `${p.metadata?.name}: phase ${p.status?.phase}, ${stateOf(p)}`);
+      assert.deepEqual(started, [], 'pods with an unpullable image that kwok played as something else');
+    } finally {
+      // They carry the crash-loop labels: left behind they would join the crash-loop tests below.
+      await adm.core.deleteCollectionNamespacedPod({ namespace: ns, labelSelector: 'sim-test=unpullable', gracePeriodSeconds: 0 });
+    }
   });
 
   void it('the crash-looping pod of manifests/ reaches CrashLoopBackOff with a terminated last state; a wait for Ready stops on it unless it is expected', async () => {

@@ -3,7 +3,8 @@
  * exactly these images, each backed by a real local program. A pod with one of these images gets
  * the kwok Stage `pod-runner-created` (sim/kwok/pod-stages.yaml: Running, not ready) and the
  * runner starts the program bound to the pod's address with the container's own arguments and
- * environment; every other pod is played by kwok alone.
+ * environment; every other pod is played by kwok alone, and so is a pod whose image tag is
+ * `does-not-exist` (the image-pull Stages: ErrImagePull, then ImagePullBackOff; it never starts).
  *
  * What the runner adds to a container's arguments is only what the simulated environment lacks:
  * the pod's address to listen on (a real pod has its own network namespace, here they share one),

@@ -55,9 +55,12 @@ export function netnsPids(): number[] {
 /** Removes the namespace; its end of the veth goes with it, and with it the host end and routes. */
 export function removeNetwork(): void {
   if (netnsExists()) mustRun(ip('netns', 'del', SIM.netns));
-  // The host end goes with the namespace, a moment after `netns del` returns: a link that
-  // vanished between the look and the delete ("Cannot find device") is done, not a failure.
-  if (linkExists(SIM.hostIf) && run(ip('link', 'del', SIM.hostIf)).code !== 0 && linkExists(SIM.hostIf)) mustRun(ip('link', 'del', SIM.hostIf));
+  if (linkExists(SIM.hostIf)) {
+    const del = run(ip('link', 'del', SIM.hostIf));
+    // The host end goes with the namespace, a moment after `netns del` returns: a link that
+    // vanished between the look and the delete ("Cannot find device") is done, not a failure.
+    if (del.code !== 0 && linkExists(SIM.hostIf)) mustRun(ip('link', 'del', SIM.hostIf));
+  }
   for (const range of [SIM.nodeCidr, SIM.podCidr]) {
     if (run(ip('route', 'show', range)).stdout.trim()) run(ip('route', 'del', range));
   }
