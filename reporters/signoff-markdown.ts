@@ -108,7 +108,7 @@ export function renderMarkdown(s: SignoffSummary): string {
     lines.push('No versions were recorded (the preflight test records them as `obs-fingerprint` annotations).');
   } else {
     lines.push('| Component | Version | Recorded by |', '|---|---|---|');
-    for (const c of s.fingerprint.components) lines.push(`| ${cell(c.component)} | ${cell(c.version)} | ${cell(c.recordedBy)} |`);
+    for (const c of s.fingerprint.components) lines.push(`| ${cell(c.component)} | ${cell(c.notLive ? `${c.version} (not live: ${c.notLive})` : c.version)} | ${cell(c.recordedBy)} |`);
   }
   if (s.fingerprint.missing.length) lines.push('', `Not recorded: ${s.fingerprint.missing.join(', ')}.`);
   for (const c of s.fingerprint.conflicts) lines.push('', `Conflicting versions for ${c.component}: ${c.versions.join(', ')}.`);

@@ -11,7 +11,7 @@
  */
 import { FIGURE_ANNOTATION, FINGERPRINT_ANNOTATION, RUN_RECORD_ANNOTATION, type Figure, type RunRecordEntry } from '../fixtures/core/evidence.ts';
 import { REQUIREMENTS, REQUIREMENT_IDS, type RequirementId } from '../fixtures/core/requirements.ts';
-import { SIMULATED_PARTS, type SimulatedParts } from '../fixtures/run/simulation.ts';
+import { SIMULATED_PARTS, simulatedVersionSource, type SimulatedParts } from '../fixtures/run/simulation.ts';
 
 export { FINGERPRINT_ANNOTATION };
 
@@ -195,7 +195,8 @@ export interface SignoffSummary {
   run: RunInfo & { scope: 'full' | 'partial' };
   requirements: RequirementSummary[];
   fingerprint: {
-    components: (FingerprintEntry & { recordedBy: string })[];
+    /** `notLive`: on a simulated cluster, why the version was not read from a running component. */
+    components: (FingerprintEntry & { recordedBy: string; notLive?: string })[];
     missing: string[];
     /** Components recorded with different versions by different tests. */
     conflicts: { component: string; versions: string[] }[];
@@ -411,7 +412,7 @@ export function blockersOf(tests: readonly TestRecord[], all: readonly TestRecor
     .map((t) => ({ test: t.title, project: t.project, causes: t.causes?.length ? t.causes : [t.error ?? 'no error message recorded'] }));
 }
 
-function fingerprint(tests: readonly TestRecord[]): SignoffSummary['fingerprint'] {
+function fingerprint(tests: readonly TestRecord[], simulated: boolean): SignoffSummary['fingerprint'] {
   // Keyed by lower-case name: preflight records `prometheus`, a reader may write `Prometheus`.
   const seen = new Map<string, { versions: Set<string>; first: FingerprintEntry & { recordedBy: string } }>();
   for (const t of tests) {
@@ -426,7 +427,12 @@ function fingerprint(tests: readonly TestRecord[]): SignoffSummary['fingerprint'
     const i = (EXPECTED_COMPONENTS as readonly string[]).indexOf(c.toLowerCase());
     return i === -1 ? EXPECTED_COMPONENTS.length : i;
   };
-  const components = [...seen.values()].map((e) => e.first).sort((a, b) => order(a.component) - order(b.component) || a.component.localeCompare(b.component));
+  const components = [...seen.values()]
+    .map((e) => {
+      const notLive = simulated ? simulatedVersionSource(e.first.component) : undefined;
+      return notLive ? { ...e.first, notLive } : e.first;
+    })
+    .sort((a, b) => order(a.component) - order(b.component) || a.component.localeCompare(b.component));
   return {
     components,
     missing: EXPECTED_COMPONENTS.filter((c) => !seen.has(c)),
@@ -468,7 +474,7 @@ export function summarize(tests: readonly TestRecord[], run: RunInfo, now: Date 
     blockers,
     run: { ...run, scope },
     requirements,
-    fingerprint: fingerprint(tests),
+    fingerprint: fingerprint(tests, !!simulated),
     otherFigures: tests
       .filter((t) => t.inRun !== false && requirementsOf(t.tags).length === 0)
       .flatMap((t) => figuresOf(t).map((f) => ({ ...f, test: t.title }))),

@@ -119,6 +119,26 @@ describe('the sign-off of a run on a simulated cluster', () => {
     for (const id of ['OBS-03', 'OBS-04', 'OBS-05'] as const) assert.ok(SIMULATED_PARTS[id].notLive.some((p) => p.startsWith('Loki')), id);
   });
 
+  it('the fingerprint marks each version a simulated cluster did not read from a running component, and only there', () => {
+    const fp = (component: string, version: string) => ({ type: 'obs-fingerprint', description: JSON.stringify({ component, version }) });
+    const versions = [fp('kubernetes', 'v1.36.3'), fp('prometheus', '3.13.1'), fp('loki', '3.6.7'), fp('alloy', 'v1.17.0-simulated'), fp('chart/obs-sim-kube-prometheus-stack', '87.12.5')];
+    const s = summarize([preflight(kubernetesRecord, simulationRecord, ...versions), rec('OBS-04 holds', ['@OBS-04'])], { ...full, selected: ['OBS-04'] });
+    assert.deepEqual(
+      s.fingerprint.components.map((c) => [c.component, c.notLive?.replace(/:.*/, '')]),
+      [
+        ['kubernetes', undefined],
+        ['prometheus', undefined],
+        ['loki', 'no Loki runs on the simulated cluster'],
+        ['alloy', 'no log agent runs on the simulated cluster'],
+        ['chart/obs-sim-kube-prometheus-stack', 'no Helm release on the simulated cluster'],
+      ],
+    );
+    assert.match(renderMarkdown(s), /\| loki \| 3\.6\.7 \(not live: no Loki runs on the simulated cluster: the version is whatever answered at LOKI_URL\) \|/);
+    const real = summarize([preflight(kubernetesRecord, ...versions), rec('OBS-04 holds', ['@OBS-04'])], { ...full, selected: ['OBS-04'] });
+    assert.deepEqual(real.fingerprint.components.filter((c) => c.notLive), []);
+    assert.match(renderMarkdown(real), /\| loki \| 3\.6\.7 \| preflight \|/);
+  });
+
   it('a run without a cluster (every endpoint a URL) carries no simulation', () => {
     const s = summarize([preflight(), rec('OBS-08 holds', ['@OBS-08'])], { ...full, selected: ['OBS-08'] });
     assert.equal(s.environment.kubernetes.simulated, undefined);

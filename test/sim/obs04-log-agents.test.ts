@@ -10,8 +10,8 @@
  * server on loopback answering those two requests with what a real Loki 3.6.7 answered
  * (test/captures/loki/3.6.7-main/01-ready.http and 03-buildinfo.http). Neither test selected here
  * reads Loki. The sign-off says Loki did not run live on the simulated cluster; its fingerprint
- * still lists the version preflight read at LOKI_URL, the replay's captured 3.6.7, since nothing
- * tells a replay there from a live Loki.
+ * lists the version preflight read at LOKI_URL, the replay's captured 3.6.7, marked not live
+ * (nothing tells a replay there from a live Loki, but no Loki runs on a simulated cluster).
  *
  * Broken on purpose, each undone before the test ends (and waited for):
  * - a Promtail DaemonSet shaped like the promtail chart's (release, labels and image of
@@ -221,10 +221,12 @@ void describe('OBS-04 log agents on the simulated cluster with a replayed Loki',
     assert.deepEqual(obs04.simulation?.simulated, ['the Alloy pods: kwok reports them Ready on every simulated node, and no log agent runs there']);
     assert.match(obs04.simulation?.notLive.join('\n') ?? '', /^Loki: the simulated cluster of npm run sim:up runs none \(AGPL, never built here\).*; so no stream, label or marker line came from this cluster$/);
     // The Loki preflight reached is the replay, named by its URL; the fingerprint's Loki version is
-    // what the replay answered (the captured buildinfo), and the Alloy version the sim's tag, not a release.
+    // what the replay answered (the captured buildinfo), marked not live, and the Alloy version the
+    // sim's tag, not a release.
     assert.deepEqual(s.environment.endpoints.map((e) => [e.component, e.used]), [['loki', loki.url]]);
     const versions = Object.fromEntries(s.fingerprint.components.map((c) => [c.component, c.version]));
     assert.equal(versions.loki, '3.6.7');
+    assert.match(s.fingerprint.components.find((c) => c.component === 'loki')?.notLive ?? '', /^no Loki runs on the simulated cluster: the version is whatever answered at LOKI_URL$/);
     assert.equal(versions.alloy, 'v1.17.0-simulated');
     assert.equal(versions.promtail, undefined);
     t.diagnostic(`fingerprint: ${JSON.stringify(versions)}`);
