@@ -4,7 +4,7 @@
  * must write signoff.json/.md saying so and decide the run's exit status.
  */
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -15,22 +15,29 @@ import { describeOutput, runPlaywright } from './support/child.ts';
 const root = fileURLToPath(new URL('..', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'signoff-reporter-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
+// The specs and config in a folder of their own, every output outside it: the sign-off reporter
+// lists the whole suite in a second Playwright while the run goes on, and Playwright's file walk
+// (collectFiles in playwright/lib/runner) fails with ENOENT when a folder under the test root
+// vanishes between its readdir and its visit, which the run's output folders do. Seen once on a
+// loaded machine: the list could not be read and OBS-03 read "no test carries this tag".
+const suite = join(dir, 'suite');
+mkdirSync(suite);
 
 // Outside the repository a bare '@playwright/test' does not resolve: import it by path (same module instance).
 const playwright = join(root, 'node_modules/@playwright/test/index.mjs');
 const reporter = join(root, 'reporters/signoff-reporter.ts');
 
 writeFileSync(
-  join(dir, 'playwright.config.mjs'),
+  join(suite, 'playwright.config.mjs'),
   `export default {
   testDir: '.',
-  outputDir: './test-results',
+  outputDir: '../test-results',
   workers: 1,
   reporter: [['${reporter}', { outputFolder: process.env.SIGNOFF_DIR }]],
 };\n`,
 );
 writeFileSync(
-  join(dir, 'synthetic.spec.mjs'),
+  join(suite, 'synthetic.spec.mjs'),
   `import { test, expect } from '${playwright}';
 const figure = (name, value, unit) => ({ type: 'obs-figure', description: JSON.stringify({ name, value, unit }) });
 const version = (component, v) => ({ type: 'obs-fingerprint', description: JSON.stringify({ component, version: v }) });
@@ -54,10 +61,10 @@ test('alloy runs on every node', { tag: '@OBS-04' }, async () => {
 );
 
 async function run(name: string, args: string[], env: Record<string, string> = {}): Promise<{ status: number | null; out: string; summary: SignoffSummary; md: string }> {
-  const out = join(dir, name);
+  const out = join(dir, name); // outside the suite's folder (see `suite`)
   // Each run its own output directory: Playwright empties it at start, and runs may overlap.
-  const res = await runPlaywright(['-c', join(dir, 'playwright.config.mjs'), '--output', join(out, 'results'), ...args], {
-    cwd: dir,
+  const res = await runPlaywright(['-c', join(suite, 'playwright.config.mjs'), '--output', join(out, 'results'), ...args], {
+    cwd: suite,
     env: { ...process.env, SIGNOFF_DIR: out, OBS_RUN_ID: 'selftest1', CI: '', FORCE_COLOR: '0', ...env },
   });
   if (!existsSync(join(out, 'signoff.json'))) throw new Error(`the run wrote no signoff.json (exit ${res.code})\n${describeOutput(res)}`);
