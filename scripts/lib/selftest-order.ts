@@ -70,12 +70,12 @@ export function loadDurations(path: string): FileDurations {
 }
 
 /**
- * Writes `measured` (file relative to the repository root → ms) over the record at `path`:
- * files not run this time keep their old figure. Creates the folder.
+ * Writes `measured` (file relative to the repository root → ms) to `path`, replacing what was
+ * there: only a run of every file records, so files that are gone leave the record with it.
+ * Creates the folder.
  */
 export async function saveDurations(path: string, measured: ReadonlyMap<string, number>): Promise<void> {
-  const merged: FileDurations = loadDurations(path);
-  for (const [file, ms] of measured) merged[file] = Math.round(ms);
+  const record: FileDurations = Object.fromEntries([...measured].map(([file, ms]) => [file, Math.round(ms)]));
   await mkdir(dirname(path), { recursive: true });
-  await writeFile(path, `${JSON.stringify(merged, null, 1)}\n`);
+  await writeFile(path, `${JSON.stringify(record, null, 1)}\n`);
 }
