@@ -4,12 +4,12 @@
  * timed.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { loadDurations, planSelftest, saveDurations, SHARED_BELOW_MS, SHARED_FILES_ENV } from '../scripts/lib/selftest-order.ts';
-import { runChild } from './support/child.ts';
+import { runChild, startChild } from './support/child.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'obs-selftest-order-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -60,24 +60,88 @@ void describe('npm run selftest lays out its files from the last durations', () 
 });
 
 void describe('the shared process (real node:test runs of test/support/shared-process.ts)', () => {
+  const shared = join(import.meta.dirname, 'support/shared-process.ts');
+  // Without NODE_TEST_CONTEXT: set, it makes a nested `node --test` report to this runner instead of running.
+  const { NODE_TEST_CONTEXT: _, ...env } = process.env;
+  const runShared = (files: string[], args: string[] = []) =>
+    runChild(process.execPath, ['--test', '--test-reporter=tap', ...args, shared], { env: { ...env, [SHARED_FILES_ENV]: JSON.stringify(files) } });
+  const write = (name: string, text: string) => {
+    const path = join(dir, name);
+    writeFileSync(path, text);
+    return path;
+  };
+  const good = write('good.test.ts', `import { test } from 'node:test';\ntest('good passes', () => {});\n`);
+  const bad = write('bad.test.ts', `throw new Error('bad file throws while loading');\n`);
+  const failing = write('failing.test.ts', `import { test } from 'node:test';\ntest('failing fails', () => { throw new Error('as it should'); });\n`);
+  const exiting = write('exiting.test.ts', `import { test } from 'node:test';\ntest('exiting calls process.exit(0)', () => { process.exit(0); });\n`);
+  const escaped = (text: string) => text.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+
   void it('runs the tests of every file it is given, and a file that cannot load fails under its own name while the others still run', async () => {
-    const good = join(dir, 'good.test.ts');
-    const bad = join(dir, 'bad.test.ts');
-    const failing = join(dir, 'failing.test.ts');
-    writeFileSync(good, `import { test } from 'node:test';\ntest('good passes', () => {});\n`);
-    writeFileSync(bad, `throw new Error('bad file throws while loading');\n`);
-    writeFileSync(failing, `import { test } from 'node:test';\ntest('failing fails', () => { throw new Error('as it should'); });\n`);
-    const shared = join(import.meta.dirname, 'support/shared-process.ts');
-    // Without NODE_TEST_CONTEXT: set, it makes a nested `node --test` report to this runner instead of running.
-    const { NODE_TEST_CONTEXT: _, ...env } = process.env;
-    const r = await runChild(process.execPath, ['--test', '--test-reporter=tap', shared], { env: { ...env, [SHARED_FILES_ENV]: JSON.stringify([good, bad, failing]) } });
+    const r = await runShared([good, bad, failing]);
     const out = r.stdout;
     assert.equal(r.code, 1, out);
     assert.match(out, /^ok \d+ - good passes$/m);
-    assert.match(out, new RegExp(`^not ok \\d+ - ${bad.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')} could not be loaded$`, 'm'));
+    assert.match(out, new RegExp(`^not ok \\d+ - ${escaped(bad)} could not be loaded$`, 'm'));
     assert.match(out, /bad file throws while loading/);
     assert.match(out, /^not ok \d+ - failing fails$/m);
     assert.match(out, /^# pass 1$/m);
     assert.match(out, /^# fail 2$/m);
   });
+
+  void it('a file that cannot load fails the run even when a name pattern leaves its failing test out', async () => {
+    const r = await runShared([good, bad], ['--test-name-pattern=good passes']);
+    assert.match(r.stdout, /^ok \d+ - good passes$/m);
+    assert.equal(r.code, 1, r.stdout);
+  });
+
+  void it('process.exit in a test fails that test instead of ending the process: an earlier failure and later files are still reported', async () => {
+    const r = await runShared([failing, exiting, good]);
+    const out = r.stdout;
+    assert.equal(r.code, 1, out);
+    assert.match(out, /^not ok \d+ - failing fails$/m);
+    assert.match(out, /^not ok \d+ - exiting calls process\.exit\(0\)$/m);
+    assert.match(out, /process\.exit\(0\) in the shared self-test process/);
+    assert.match(out, /^ok \d+ - good passes$/m);
+  });
 });
+
+void describe('npm run selftest itself (real runs of scripts/selftest.ts)', () => {
+  const selftest = join(import.meta.dirname, '../scripts/selftest.ts');
+  const { NODE_TEST_CONTEXT: _, ...env } = process.env;
+
+  void it('exits 1 naming the failed test when a file named on the command line fails', async () => {
+    const failing = join(dir, 'named-failing.test.ts');
+    writeFileSync(failing, `import { test } from 'node:test';\ntest('named failing fails', () => { throw new Error('as it should'); });\n`);
+    const r = await runChild(process.execPath, [selftest, failing], { env });
+    assert.equal(r.code, 1, r.stdout);
+    assert.match(r.stdout, /✖ named failing fails/);
+  });
+
+  void it('Ctrl-C stops the test processes and exits 130', async () => {
+    const pidFile = join(dir, 'hanging.pid');
+    const hanging = join(dir, 'hanging.test.ts');
+    writeFileSync(
+      hanging,
+      `import { writeFileSync } from 'node:fs';\nimport { test } from 'node:test';\ntest('hangs until stopped', async () => {\n  writeFileSync(${JSON.stringify(pidFile)}, String(process.pid));\n  console.error('hanging test started');\n  await new Promise(() => setInterval(() => undefined, 1_000));\n});\n`,
+    );
+    const child = startChild(process.execPath, [selftest, hanging], { env });
+    // The test's stderr reaches the reporter as it is written; once it is there, the file's pid is on disk.
+    await child.printed(/hanging test started/);
+    const pid = Number(readFileSync(pidFile, 'utf8'));
+    child.signal('SIGINT');
+    const r = await child.done;
+    assert.equal(r.code, 130, `${r.stdout}\n${r.stderr}`);
+    assert.equal(isRunning(pid), false, 'the test process outlived the runner');
+    assert.ok(existsSync(pidFile));
+  });
+});
+
+/** Whether a process with this pid exists (signal 0 only asks). */
+function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
