@@ -6,24 +6,16 @@
  * same selection before it starts. Real `playwright test` runs of synthetic specs, no cluster.
  */
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import type { SignoffSummary } from '../reporters/signoff-model.ts';
-import { describeOutput, runPlaywright } from './support/child.ts';
+import { describeOutput, runPlaywright, syntheticSuiteDirs } from './support/child.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-const dir = mkdtempSync(join(tmpdir(), 'selection-'));
+const { dir, suite } = syntheticSuiteDirs('selection-');
 after(() => rmSync(dir, { recursive: true, force: true }));
-// The specs and config in a folder of their own, every output outside it: the sign-off reporter
-// lists the whole suite in a second Playwright while the run goes on, and Playwright's file walk
-// (collectFiles in playwright/lib/runner) fails with ENOENT when a folder under the test root
-// vanishes between its readdir and its visit, which the run's output folders do. Seen once on a
-// loaded machine: the list could not be read and OBS-03 read "no test carries this tag".
-const suite = join(dir, 'suite');
-mkdirSync(suite);
 
 const playwright = join(root, 'node_modules/@playwright/test/index.mjs');
 const reporter = join(root, 'reporters/signoff-reporter.ts');

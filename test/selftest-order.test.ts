@@ -13,6 +13,8 @@ import { runChild, startChild } from './support/child.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'obs-selftest-order-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
+// Without NODE_TEST_CONTEXT: set, it makes a nested `node --test` report to this runner instead of running.
+const { NODE_TEST_CONTEXT: _, ...env } = process.env;
 
 const layout = (jobs: ReturnType<typeof planSelftest>) => jobs.map((j) => j.files.join('+'));
 
@@ -61,8 +63,6 @@ void describe('npm run selftest lays out its files from the last durations', () 
 
 void describe('the shared process (real node:test runs of test/support/shared-process.ts)', () => {
   const shared = join(import.meta.dirname, 'support/shared-process.ts');
-  // Without NODE_TEST_CONTEXT: set, it makes a nested `node --test` report to this runner instead of running.
-  const { NODE_TEST_CONTEXT: _, ...env } = process.env;
   const runShared = (files: string[], args: string[] = []) =>
     runChild(process.execPath, ['--test', '--test-reporter=tap', ...args, shared], { env: { ...env, [SHARED_FILES_ENV]: JSON.stringify(files) } });
   const write = (name: string, text: string) => {
@@ -107,7 +107,6 @@ void describe('the shared process (real node:test runs of test/support/shared-pr
 
 void describe('npm run selftest itself (real runs of scripts/selftest.ts)', () => {
   const selftest = join(import.meta.dirname, '../scripts/selftest.ts');
-  const { NODE_TEST_CONTEXT: _, ...env } = process.env;
 
   void it('exits 1 naming the failed test when a file named on the command line fails', async () => {
     const failing = join(dir, 'named-failing.test.ts');

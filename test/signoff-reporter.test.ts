@@ -4,24 +4,16 @@
  * must write signoff.json/.md saying so and decide the run's exit status.
  */
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import type { SignoffSummary } from '../reporters/signoff-model.ts';
-import { describeOutput, runPlaywright } from './support/child.ts';
+import { describeOutput, runPlaywright, syntheticSuiteDirs } from './support/child.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-const dir = mkdtempSync(join(tmpdir(), 'signoff-reporter-'));
+const { dir, suite } = syntheticSuiteDirs('signoff-reporter-');
 after(() => rmSync(dir, { recursive: true, force: true }));
-// The specs and config in a folder of their own, every output outside it: the sign-off reporter
-// lists the whole suite in a second Playwright while the run goes on, and Playwright's file walk
-// (collectFiles in playwright/lib/runner) fails with ENOENT when a folder under the test root
-// vanishes between its readdir and its visit, which the run's output folders do. Seen once on a
-// loaded machine: the list could not be read and OBS-03 read "no test carries this tag".
-const suite = join(dir, 'suite');
-mkdirSync(suite);
 
 // Outside the repository a bare '@playwright/test' does not resolve: import it by path (same module instance).
 const playwright = join(root, 'node_modules/@playwright/test/index.mjs');

@@ -11,6 +11,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -237,4 +238,20 @@ export async function runPlaywright(args: string[], options: ChildOptions & { js
   } finally {
     if (dir) await rm(dir, { recursive: true, force: true });
   }
+}
+
+/**
+ * A new temporary folder `dir` (name starting with `prefix`) holding `suite`, the folder for a
+ * synthetic Playwright suite's config and specs; every output of its runs belongs in `dir`,
+ * outside `suite`. The sign-off reporter lists the whole suite in a second Playwright while the
+ * run goes on, and Playwright's file walk (collectFiles in playwright/lib/runner) fails with
+ * ENOENT when a folder under the test root vanishes between its readdir and its visit, which a
+ * run's output folders do (seen once on a loaded machine: the list could not be read, and OBS-03
+ * read "no test carries this tag"). The caller removes `dir`.
+ */
+export function syntheticSuiteDirs(prefix: string): { dir: string; suite: string } {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  const suite = join(dir, 'suite');
+  mkdirSync(suite);
+  return { dir, suite };
 }
