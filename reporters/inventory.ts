@@ -14,13 +14,13 @@
  * whose test list depends only on its files can keep it in a cache (`cacheDir`), keyed by the
  * content of every file of its git work tree, so that any edit, tracked or not, lists anew.
  */
-import { execFileSync, spawn } from 'node:child_process';
-import { createHash } from 'node:crypto';
+import { spawn } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FullConfig, Reporter, Suite, TestCase, TestError } from '@playwright/test/reporter';
+import { digestOfFiles, gitVisibleFiles } from '../fixtures/core/work-tree.ts';
 
 /** One test of the suite: Playwright's id (stable for a project, file and title path), where it is, its tags. */
 export interface InventoryTest {
@@ -99,29 +99,18 @@ const CACHE_FORMAT = 'obs-acceptance full suite list 1';
  */
 export function fullSuiteKey(config: Pick<FullConfig, 'configFile' | 'rootDir'>): string | undefined {
   const dir = config.configFile ? dirname(config.configFile) : config.rootDir;
-  let files: string[];
+  const visible = gitVisibleFiles(dir);
+  if (!visible) return undefined;
+  // Playwright loads what git ignores too: every file under the test root counts, found on disk.
+  let underTests: string[];
   try {
-    const out = execFileSync('git', ['ls-files', '-z', '--cached', '--others', '--exclude-standard'], { cwd: dir, encoding: 'utf8', timeout: 10_000, maxBuffer: 64 * 1024 * 1024, stdio: ['ignore', 'pipe', 'ignore'] });
-    // Playwright loads what git ignores too: every file under the test root counts, found on disk.
-    const underTests = filesUnder(config.rootDir).map((f) => relative(dir, f));
-    files = [...new Set([...out.split('\0').filter(Boolean), ...underTests])].sort();
+    underTests = filesUnder(config.rootDir).map((f) => relative(dir, f));
   } catch {
     return undefined;
   }
   const require = createRequire(import.meta.url);
   const playwright = (require('@playwright/test/package.json') as { version: string }).version;
-  const hash = createHash('sha256').update(`${CACHE_FORMAT}\0${config.configFile ?? dir}\0${playwright}\0`);
-  for (const file of files) {
-    let content: Buffer | string;
-    try {
-      content = readFileSync(join(dir, file));
-    } catch (err) {
-      // Tracked but deleted, or a submodule's folder: its absence is part of the state.
-      content = `(unreadable: ${(err as NodeJS.ErrnoException).code ?? 'error'})`;
-    }
-    hash.update(`${file}\0${content.length}\0`).update(content);
-  }
-  return hash.digest('hex');
+  return digestOfFiles(dir, [...visible, ...underTests], `${CACHE_FORMAT}\0${config.configFile ?? dir}\0${playwright}`);
 }
 
 /** Names a test file may have: Playwright's default testMatch (spec, test) and this suite's setup/teardown files. */

@@ -23,7 +23,7 @@ const cache: string[] = [];
 if (key) {
   const folder = join(dir, CACHE_DIR);
   mkdirSync(folder, { recursive: true });
-  const file = `${key.key}.json`;
+  const file = `${key}.json`;
   // Only the cache of the tree as it is now can ever be used again.
   for (const old of readdirSync(folder)) if (old !== file) rmSync(join(folder, old), { force: true });
   cache.push('--cache', '--cache-strategy', 'content', '--cache-location', join(folder, file));
