@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { LINT_CACHE_DIR as CACHE_DIR, lintCacheKey } from '../scripts/lib/lint-cache.ts';
+import { LINT_CACHE_DIR as CACHE_DIR, leafFiles, lintCacheKey } from '../scripts/lib/lint-cache.ts';
 import { describeOutput, runChild, runChildOk } from './support/child.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -77,6 +77,38 @@ void describe('npm run lint: ESLint cache under a key of the whole tree', () => 
     const plain = await runChild(process.execPath, [ESLINT, '--cache', '--cache-strategy', 'content', '--cache-location', sameTree], { cwd: repo });
     assert.equal(plain.code, 0, `ESLint's per-file cache was expected to miss the caller (issue #4694); if it no longer does, this control is moot\n${describeOutput(plain)}`);
     writeFileSync(join(repo, 'callee.ts'), SYNC_CALLEE);
+  });
+
+  void it('an edited leaf (a file nothing imports) keeps the key: ESLint re-lints that file alone, and finds what is wrong in it', async () => {
+    const clean = await lint(repo);
+    assert.equal(clean.code, 0, describeOutput(clean));
+    const key = lintCacheKey(repo);
+    assert.ok(leafFiles(repo, ['callee.ts', 'caller.ts']).has('caller.ts'), 'nothing names caller.ts');
+    writeFileSync(join(repo, 'caller.ts'), "import { save } from './callee.js';\nexport async function run(): Promise<void> {\n  await Promise.resolve();\n  save();\n  void Promise.reject(new Error('x'));\n  Promise.resolve(1);\n}\n");
+    assert.equal(lintCacheKey(repo), key, 'a leaf’s content is no input of the key');
+    const edited = await lint(repo, '--debug');
+    assert.equal(edited.code, 1, `the edited leaf was not linted again\n${describeOutput(edited)}`);
+    assert.match(edited.stdout, /caller\.ts[\s\S]*no-floating-promises/);
+    const skipped = [...edited.stderr.matchAll(/Skipping file since it hasn't changed: (\S+)/g)].map((m) => m[1]?.split('/').pop()).sort();
+    assert.deepEqual(skipped, ['callee.ts', 'eslint.config.mjs'], 'only the edited leaf is linted again');
+    writeFileSync(join(repo, 'caller.ts'), "import { save } from './callee.js';\nexport function run(): void {\n  save();\n}\n");
+  });
+
+  void it('a leaf is a module that nothing names and that declares nothing for other files', () => {
+    const at = join(dir, 'leaves');
+    mkdirSync(at);
+    const files: Record<string, string> = {
+      'lone.ts': 'export const a = 1;\n',
+      'named.ts': 'export const b = 1;\n',
+      'namer.ts': '// see named.ts\nexport const c = 1;\n',
+      'global.ts': 'export {};\ndeclare global {\n  var leaked: string;\n}\n',
+      'script.ts': 'const notAModule = 1;\n',
+      'index.ts': 'export const d = 1;\n',
+      'types.d.ts': 'export type T = string;\n',
+      'notes.md': 'lone.ts is mentioned here, but a document imports nothing\n',
+    };
+    for (const [name, text] of Object.entries(files)) writeFileSync(join(at, name), text);
+    assert.deepEqual([...leafFiles(at, Object.keys(files))].sort(), ['lone.ts', 'namer.ts']);
   });
 
   void it('the key follows every file git sees and the installed packages, not ignored files', () => {
