@@ -76,7 +76,12 @@ void describe('npm run lint: ESLint cache under a key of the whole tree', () => 
     // The control: the same edit under ESLint's per-file cache of the old tree goes unnoticed, so this scenario is the one that matters.
     const plain = await runChild(process.execPath, [ESLINT, '--cache', '--cache-strategy', 'content', '--cache-location', sameTree], { cwd: repo });
     assert.equal(plain.code, 0, `ESLint's per-file cache was expected to miss the caller (issue #4694); if it no longer does, this control is moot\n${describeOutput(plain)}`);
+
+    // The edit undone: the earlier tree is back, and so is its cache.
     writeFileSync(join(repo, 'callee.ts'), SYNC_CALLEE);
+    const undone = await lint(repo, '--debug');
+    assert.equal(undone.code, 0, describeOutput(undone));
+    assert.equal([...undone.stderr.matchAll(/Skipping file since it hasn't changed/g)].length, 3, `the cache of the earlier tree was not kept\n${describeOutput(undone)}`);
   });
 
   void it('an edited leaf (a file nothing imports) keeps the key: ESLint re-lints that file alone, and finds what is wrong in it', async () => {
