@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { LINT_CACHE_DIR as CACHE_DIR, leafFiles, lintCacheKey } from '../scripts/lib/lint-cache.ts';
+import { LINT_CACHE_DIR, leafFiles, lintCacheKey } from '../scripts/lib/lint-cache.ts';
 import { describeOutput, runChild, runChildOk } from './support/child.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -30,6 +30,8 @@ function project(at: string): void {
   writeFileSync(
     join(at, 'eslint.config.mjs'),
     `import tseslint from '${tseslint}';
+// A save while ESLint runs, for the test of that race.
+if (process.env.LINT_TOUCH) (await import('node:fs')).appendFileSync(process.env.LINT_TOUCH, 'saved while linting\\n');
 export default tseslint.config({
   files: ['**/*.ts'],
   languageOptions: { parser: tseslint.parser, parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
@@ -38,7 +40,7 @@ export default tseslint.config({
 });\n`,
   );
   writeFileSync(join(at, 'tsconfig.json'), JSON.stringify({ compilerOptions: { strict: true, module: 'NodeNext', target: 'ES2022', noEmit: true, types: [] }, include: ['*.ts'] }));
-  writeFileSync(join(at, '.gitignore'), 'node_modules/\nignored.ts\n');
+  writeFileSync(join(at, '.gitignore'), 'node_modules/\nignored.*\n');
   writeFileSync(join(at, 'callee.ts'), SYNC_CALLEE);
   writeFileSync(join(at, 'caller.ts'), "import { save } from './callee.js';\nexport function run(): void {\n  save();\n}\n");
 }
@@ -63,10 +65,10 @@ void describe('npm run lint: ESLint cache under a key of the whole tree', () => 
     // ESLint's own words (lib/eslint/eslint-helpers.js) for a file its cache answers.
     const skipped = [...again.stderr.matchAll(/Skipping file since it hasn't changed: (\S+)/g)].map((m) => m[1]?.split('/').pop()).sort();
     assert.deepEqual(skipped, ['callee.ts', 'caller.ts', 'eslint.config.mjs'], `the unchanged tree was linted again\n${describeOutput(again)}`);
-    const [cacheFile] = readdirSync(join(repo, CACHE_DIR));
+    const [cacheFile] = readdirSync(join(repo, LINT_CACHE_DIR));
     assert.equal(cacheFile, `${lintCacheKey(repo)}.json`, 'the cache is named by the key of the tree');
     const sameTree = join(dir, 'cache-of-the-sync-tree.json');
-    copyFileSync(join(repo, CACHE_DIR, cacheFile), sameTree);
+    copyFileSync(join(repo, LINT_CACHE_DIR, cacheFile), sameTree);
 
     writeFileSync(join(repo, 'callee.ts'), ASYNC_CALLEE);
     const edited = await lint(repo);
@@ -99,7 +101,17 @@ void describe('npm run lint: ESLint cache under a key of the whole tree', () => 
     writeFileSync(join(repo, 'caller.ts'), "import { save } from './callee.js';\nexport function run(): void {\n  save();\n}\n");
   });
 
-  void it('a leaf is a module that nothing names and that declares nothing for other files', () => {
+  void it('a file saved while ESLint runs drops the cache written under the key of the tree before it', async () => {
+    const before = lintCacheKey(repo);
+    const touched = join(repo, 'saved-during-lint.md');
+    const r = await runChild(process.execPath, [LINT], { cwd: repo, env: { ...process.env, LINT_TOUCH: touched } });
+    assert.equal(r.code, 0, describeOutput(r));
+    assert.notEqual(lintCacheKey(repo), before, 'the save changed the tree');
+    assert.equal(existsSync(join(repo, LINT_CACHE_DIR, `${before}.json`)), false, 'a clean result was kept under the key of a tree ESLint did not see');
+    rmSync(touched);
+  });
+
+  void it('a leaf is a TypeScript module that nothing names and that declares nothing for other files', () => {
     const at = join(dir, 'leaves');
     mkdirSync(at);
     const files: Record<string, string> = {
@@ -107,21 +119,57 @@ void describe('npm run lint: ESLint cache under a key of the whole tree', () => 
       'named.ts': 'export const b = 1;\n',
       'namer.ts': '// see named.ts\nexport const c = 1;\n',
       'global.ts': 'export {};\ndeclare global {\n  var leaked: string;\n}\n',
+      'commented.ts': 'export {};\ndeclare /* ambient */ global {\n  function qqxSave(): void;\n}\n',
+      'referenced.ts': '/// <reference types="node" />\nexport const e = 1;\n',
       'script.ts': 'const notAModule = 1;\n',
       'index.ts': 'export const d = 1;\n',
       'types.d.ts': 'export type T = string;\n',
+      'tool.config.ts': 'export default {};\n',
+      'plain.mjs': 'export const f = 1;\n',
       'notes.md': 'lone.ts is mentioned here, but a document imports nothing\n',
     };
     for (const [name, text] of Object.entries(files)) writeFileSync(join(at, name), text);
     assert.deepEqual([...leafFiles(at, Object.keys(files))].sort(), ['lone.ts', 'namer.ts']);
+
+    // What could import a file without spelling its name turns leaves off altogether.
+    writeFileSync(join(at, 'escaped.ts'), "import { a } from './\\u006cone.ts';\nexport const g = a;\n");
+    assert.deepEqual([...leafFiles(at, [...Object.keys(files), 'escaped.ts'])], [], 'an escape in an import specifier');
+    for (const [file, json] of [
+      ['package.json', { imports: { '#saver': './lone.ts' } }],
+      ['package.json', { name: 'x', exports: { './lone': './lone.ts' } }],
+      ['tsconfig.json', { compilerOptions: { paths: { '@/*': ['./*'] } } }],
+      ['tsconfig.json', { compilerOptions: { baseUrl: '.' } }],
+    ] as const) {
+      writeFileSync(join(at, file), JSON.stringify(json));
+      assert.deepEqual([...leafFiles(at, Object.keys(files))], [], `${file} ${JSON.stringify(json)}`);
+      rmSync(join(at, file));
+    }
   });
 
-  void it('the key follows every file git sees and the installed packages, not ignored files', () => {
+  void it('the key follows every file git sees, code git ignores, the installed packages and which files are leaves', () => {
     const keyOf = () => lintCacheKey(repo);
     const base = keyOf();
     assert.match(base ?? '', /^[0-9a-f]{64}$/);
+    writeFileSync(join(repo, 'ignored.log'), 'what a run leaves behind\n');
+    assert.equal(keyOf(), base, 'a file git ignores that is not code is no input');
+    // ESLint lints it and TypeScript's include takes types from it, whatever git says.
     writeFileSync(join(repo, 'ignored.ts'), 'export const x = 1;\n');
-    assert.equal(keyOf(), base, 'a file .gitignore names is no input');
+    const withIgnoredCode = keyOf();
+    assert.notEqual(withIgnoredCode, base, 'code git ignores is an input');
+    writeFileSync(join(repo, 'ignored.ts'), 'export const x = 2;\n');
+    assert.notEqual(keyOf(), withIgnoredCode, 'the content of code git ignores is an input');
+    rmSync(join(repo, 'ignored.ts'));
+    assert.equal(keyOf(), base);
+    // caller.ts stops importing callee.ts: callee.ts becomes a leaf, and its content leaves the key.
+    writeFileSync(join(repo, 'caller.ts'), 'export function run(): void {}\n');
+    assert.ok(leafFiles(repo, ['callee.ts', 'caller.ts']).has('callee.ts'));
+    const calleeALeaf = keyOf();
+    assert.notEqual(calleeALeaf, base, 'a file that becomes a leaf changes the key');
+    writeFileSync(join(repo, 'callee.ts'), ASYNC_CALLEE);
+    assert.equal(keyOf(), calleeALeaf, 'a leaf’s content is no input');
+    writeFileSync(join(repo, 'callee.ts'), SYNC_CALLEE);
+    writeFileSync(join(repo, 'caller.ts'), "import { save } from './callee.js';\nexport function run(): void {\n  save();\n}\n");
+    assert.equal(keyOf(), base);
     writeFileSync(join(repo, 'notes.md'), 'new, untracked, not ignored\n');
     const withUntracked = keyOf();
     assert.notEqual(withUntracked, base, 'an untracked file that is not ignored is an input');
@@ -146,6 +194,6 @@ void describe('npm run lint: ESLint cache under a key of the whole tree', () => 
     assert.equal(r.code, 1, `ESLint ran and its verdict is the exit status\n${describeOutput(r)}`);
     assert.match(r.stdout, /a\.js[\s\S]*no-unused-vars/);
     assert.match(r.stderr, /not in a git work tree .*without its cache/);
-    assert.equal(existsSync(join(plain, CACHE_DIR)), false);
+    assert.equal(existsSync(join(plain, LINT_CACHE_DIR)), false);
   });
 });

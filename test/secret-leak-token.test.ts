@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import { BASE64_ECHO, leaksOf, runAgainstHostileGrafana, runTexts, type LeakRun } from './support/leak-check.ts';
+import { BASE64_ECHO, LEAK_DASHBOARD, leaksOf, runAgainstHostileGrafana, runTexts, type LeakRun } from './support/leak-check.ts';
 
 const SENTINEL = `glsa_Sentinel${randomUUID().replace(/-/g, '')}`;
 const FORMS = {
@@ -29,6 +29,7 @@ void describe('a Playwright run with a sentinel Grafana token against a hostile 
     const bearer = run.grafana.requests.filter((r) => r.headers.authorization === `Bearer ${SENTINEL}`);
     assert.ok(bearer.some((r) => r.path.startsWith('/api/')), `no API call carried the sentinel token; the run printed:\n${run.result.stdout.slice(-3000)}\n${run.result.stderr.slice(-2000)}`);
     assert.ok(bearer.some((r) => !r.path.startsWith('/api/')), 'no browser request carried the token, so the trace path was not exercised');
+    assert.ok(bearer.some((r) => r.path === `/api/dashboards/uid/${LEAK_DASHBOARD.uid}`), 'the hostile dashboard echo was never requested with the token, so the check proves less than it says');
   });
 
   void it('left a report and test results to look at, with the hostile echo in them only redacted', async () => {

@@ -13,7 +13,7 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import { BASE64_ECHO, leaksOf, runAgainstHostileGrafana, runTexts, type LeakRun } from './support/leak-check.ts';
+import { BASE64_ECHO, LEAK_DASHBOARD, leaksOf, runAgainstHostileGrafana, runTexts, type LeakRun } from './support/leak-check.ts';
 
 const USER = 'admin';
 const SENTINEL = `Sentinel-${randomUUID().replace(/-/g, '')}`;
@@ -37,7 +37,7 @@ void describe('a Playwright run with a sentinel Grafana password against a hosti
   void it('the run really used the sentinel: Grafana received it in the login and the Basic header', () => {
     assert.ok(run.grafana.requests.some((r) => r.path === '/login' && r.body.includes(SENTINEL)), `no login with the sentinel reached the replayed Grafana; the run printed:\n${run.result.stdout.slice(-3000)}\n${run.result.stderr.slice(-2000)}`);
     assert.ok(run.grafana.requests.some((r) => r.headers.authorization === `Basic ${BASIC}`), 'no API call carried the sentinel in its Basic header');
-    assert.ok(run.grafana.requests.some((r) => r.path.startsWith('/api/dashboards/uid/')), `the hostile dashboard echo was never requested, so the check proves less than it says; the run printed:\n${run.result.stdout.slice(-3000)}`);
+    assert.ok(run.grafana.requests.some((r) => r.path === `/api/dashboards/uid/${LEAK_DASHBOARD.uid}`), `the hostile dashboard echo was never requested, so the check proves less than it says; the run printed:\n${run.result.stdout.slice(-3000)}`);
   });
 
   void it('left a report and test results to look at, with the hostile echo in them only redacted', async () => {

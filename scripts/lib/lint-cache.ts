@@ -10,27 +10,53 @@
  * by this key, any change to any input starts an empty cache, which is a full lint; with no
  * change ESLint finds every file as it left it and re-lints nothing.
  */
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { digestOfFiles, gitVisibleFiles } from '../../fixtures/core/work-tree.ts';
 
-/** Where `npm run lint` keeps ESLint's cache, relative to the repository: one file, `<key>.json`. */
+/** Where `npm run lint` keeps ESLint's caches, relative to the repository: one file per tree, `<key>.json`. */
 export const LINT_CACHE_DIR = 'node_modules/.cache/obs-acceptance/eslint';
 
 /** Files ESLint or TypeScript could load as code. */
 const CODE = /\.(?:[cm]?[jt]sx?|svelte)$/;
-/** Content that declares types for other files than its own: such a file is never a leaf. */
-const DECLARES_FOR_OTHERS = /\bdeclare\s+(?:global|module|namespace)\b|\/\/\/\s*<reference\b/;
+/** Only TypeScript sources can be leaves: a JavaScript file may be a tool's config (ESLint's, Vite's) that shapes every result. */
+const LEAF_KIND = /\.[cm]?tsx?$/;
+/** Names of files that configure tools rather than hold code of the suite: never leaves. */
+const CONFIG_NAME = /(?:^|\.)config\.[cm]?[jt]sx?$|\.d\.[cm]?ts$|^index\./;
+/** Content that may declare types for other files than its own (`declare global`, even with a comment inside; a triple-slash reference): never a leaf. */
+const DECLARES_FOR_OTHERS = /\bdeclare\b|\/\/\/\s*<reference\b/;
 /** An ES module: it has an import or export statement, so its declarations are its own. */
 const MODULE = /^\s*(?:import|export)\b/m;
+/** An import or export specifier written with an escape: the file it names cannot be found by its name. */
+const ESCAPED_SPECIFIER = /(?:\bfrom|\bimport)\s*\(?\s*['"][^'"\n]*\\/;
 
 /**
- * The code files of `files` (paths relative to `dir`) that no other file can take types from:
- * an ES module, not a declaration file or an `index`, declaring nothing global, and whose name
- * without its extension (`caller` for `caller.ts`) appears in no other code file. An import
- * names the file it imports (`./caller.js`, `./caller.ts`), so a file named nowhere is imported
- * by nothing; a mere mention (a comment) keeps a file out of this set, which only costs a
- * longer lint. Test files, specs and command-line scripts are such leaves, most of the time.
+ * Whether the project resolves imports by other names than file paths: package.json `imports`
+ * or `exports` (subpath imports, self-reference), tsconfig.json `paths`, `baseUrl` or `rootDirs`.
+ * Then a file may be imported without being named, and `leafFiles` finds none.
+ */
+function resolvesByAlias(dir: string): boolean {
+  const read = (file: string): Record<string, unknown> => {
+    try {
+      return JSON.parse(readFileSync(join(dir, file), 'utf8')) as Record<string, unknown>;
+    } catch {
+      return {};
+    }
+  };
+  const pkg = read('package.json');
+  const options = (read('tsconfig.json').compilerOptions ?? {}) as Record<string, unknown>;
+  return 'imports' in pkg || 'exports' in pkg || 'paths' in options || 'baseUrl' in options || 'rootDirs' in options;
+}
+
+/**
+ * The TypeScript files of `files` (paths relative to `dir`) that no other file can take types
+ * from, by a conservative reading of the text: an ES module that is not a tool's config, a
+ * declaration file or an `index`; with no `declare` and no triple-slash reference; and whose
+ * name without its extension (`caller` for `caller.ts`) appears in no other code file. A
+ * relative import spells the file's name (`./caller.js`, `./caller.ts`); what could import it
+ * without spelling it turns leaves off altogether: an import alias (`resolvesByAlias`) or an
+ * escape in an import specifier anywhere. A mere mention (a comment) keeps a file out of this
+ * set, which only costs a longer lint. Most test files and specs are leaves.
  */
 export function leafFiles(dir: string, files: string[]): Set<string> {
   const code = new Map<string, string>();
@@ -43,9 +69,10 @@ export function leafFiles(dir: string, files: string[]): Set<string> {
     }
   }
   const leaves = new Set<string>();
+  if (resolvesByAlias(dir) || [...code.values()].some((text) => ESCAPED_SPECIFIER.test(text))) return leaves;
   for (const [f, text] of code) {
     const name = basename(f);
-    if (/\.d\.[cm]?ts$/.test(name) || /^index\./.test(name) || !MODULE.test(text) || DECLARES_FOR_OTHERS.test(text)) continue;
+    if (!LEAF_KIND.test(name) || CONFIG_NAME.test(name) || !MODULE.test(text) || DECLARES_FOR_OTHERS.test(text)) continue;
     const stem = name.replace(/\.[^.]+$/, '');
     let named = false;
     for (const [other, otherText] of code) {
@@ -60,26 +87,52 @@ export function leafFiles(dir: string, files: string[]): Set<string> {
 }
 
 /**
+ * Code files on disk under `dir` that git does not see (it ignores them), outside
+ * `node_modules` and `.git`: ESLint may lint them and TypeScript may take types from them
+ * (tsconfig's `include` does not ask git), so their content is part of the key. Paths relative
+ * to `dir`.
+ */
+function ignoredCodeFiles(dir: string, visible: Set<string>): string[] {
+  const out: string[] = [];
+  const walk = (rel: string): void => {
+    let entries;
+    try {
+      entries = readdirSync(join(dir, rel), { withFileTypes: true });
+    } catch {
+      return;
+    }
+    for (const e of entries) {
+      const path = rel ? `${rel}/${e.name}` : e.name;
+      if (e.isDirectory()) {
+        if (e.name !== 'node_modules' && e.name !== '.git') walk(path);
+      } else if (e.isFile() && CODE.test(e.name) && !visible.has(path)) out.push(path);
+    }
+  };
+  walk('');
+  return out;
+}
+
+/**
  * The key for linting the git work tree at `dir`, as hex SHA-256 (64 characters). Inputs: the
  * path and content of every file git sees there (`gitVisibleFiles`: tracked, or untracked and
- * not ignored) except the leaves (`leafFiles`), npm's record of the installed packages
- * (`node_modules/.package-lock.json`, written by `npm ci`/`npm install`: type declarations and
- * ESLint's plugins live there) and Node's version. Files under `exclude` (paths relative to
- * `dir`, e.g. the cache folder itself) are left out.
+ * not ignored) except the leaves (`leafFiles`), of every code file git ignores (outside
+ * `node_modules`), npm's record of the installed packages (`node_modules/.package-lock.json`,
+ * written by `npm ci`/`npm install`: type declarations and ESLint's plugins live there) and
+ * Node's version. Not an input: hand edits inside `node_modules` that npm did not record.
  *
- * A leaf's content is no input because no other file's result can depend on it, and its own
+ * A leaf's content is no input because no other file's result depends on it, and its own
  * result is ESLint's cache's business: the content strategy re-lints a file whose content
- * changed. So editing a test re-lints that test alone; editing anything else lints everything.
- * The leaves' paths are inputs: a file that stops or starts being a leaf changes the key.
+ * changed. So editing a leaf re-lints that file alone; any other edit (a fixture, the README, a
+ * manifest) lints everything. A file that stops being a leaf brings its content into the key;
+ * a leaf added or removed is ESLint's cache's business too (it lints what it has no entry for).
  *
  * Returns undefined when `dir` is not in a git work tree or git cannot be run: the caller then
  * lints without a cache. Throws nothing else.
  */
-export function lintCacheKey(dir: string, exclude: string[] = []): string | undefined {
-  const visible = gitVisibleFiles(dir);
-  if (!visible) return undefined;
-  const files = visible.filter((f) => !exclude.some((e) => f === e || f.startsWith(`${e}/`)));
+export function lintCacheKey(dir: string): string | undefined {
+  const files = gitVisibleFiles(dir);
+  if (!files) return undefined;
   const leaves = leafFiles(dir, files);
-  const inputs = files.filter((f) => !leaves.has(f));
-  return digestOfFiles(dir, [...inputs, 'node_modules/.package-lock.json'], `obs-acceptance lint cache 2\0node ${process.version}\0leaves ${[...leaves].sort().join('\0')}`);
+  const inputs = [...files.filter((f) => !leaves.has(f)), ...ignoredCodeFiles(dir, new Set(files))];
+  return digestOfFiles(dir, [...inputs, 'node_modules/.package-lock.json'], `obs-acceptance lint cache 3\0node ${process.version}`);
 }
