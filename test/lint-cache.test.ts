@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { gitVisibleFiles } from '../fixtures/core/work-tree.ts';
 import { LINT_CACHE_DIR, leafFiles, lintCacheKey } from '../scripts/lib/lint-cache.ts';
 import { describeOutput, runChild, runChildOk } from './support/child.ts';
 
@@ -132,8 +133,10 @@ void describe('npm run lint: ESLint cache under a key of the whole tree', () => 
     assert.deepEqual([...leafFiles(at, Object.keys(files))].sort(), ['lone.ts', 'namer.ts']);
 
     // What could import a file without spelling its name turns leaves off altogether.
-    writeFileSync(join(at, 'escaped.ts'), "import { a } from './\\u006cone.ts';\nexport const g = a;\n");
+    // Written in two pieces: this file's own text must not hold an escaped specifier, or this repository would have no leaves.
+    writeFileSync(join(at, 'escaped.ts'), "import { a } from './" + '\\u006cone.ts' + "';\nexport const g = a;\n");
     assert.deepEqual([...leafFiles(at, [...Object.keys(files), 'escaped.ts'])], [], 'an escape in an import specifier');
+    assert.ok([...leafFiles(ROOT, gitVisibleFiles(ROOT) ?? [])].some((f) => f.startsWith('test/')), 'this repository has leaves among its tests');
     for (const [file, json] of [
       ['package.json', { imports: { '#saver': './lone.ts' } }],
       ['package.json', { name: 'x', exports: { './lone': './lone.ts' } }],
