@@ -21,7 +21,7 @@ export const LINT_CACHE_DIR = 'node_modules/.cache/obs-acceptance/eslint';
 const CODE = /\.(?:[cm]?[jt]sx?|svelte)$/;
 /** Only TypeScript sources can be leaves: a JavaScript file may be a tool's config (ESLint's, Vite's) that shapes every result. */
 const LEAF_KIND = /\.[cm]?tsx?$/;
-/** Names of files that configure tools rather than hold code of the suite: never leaves. */
+/** Never leaves: a tool's config (`*.config.ts`), a declaration file, an `index` (imported by its folder's name). */
 const CONFIG_NAME = /(?:^|\.)config\.[cm]?[jt]sx?$|\.d\.[cm]?ts$|^index\./;
 /** Content that may declare types for other files than its own (`declare global`, even with a comment inside; a triple-slash reference): never a leaf. */
 const DECLARES_FOR_OTHERS = /\bdeclare\b|\/\/\/\s*<reference\b/;
