@@ -15,12 +15,12 @@
  * content of every file of its git work tree, so that any edit, tracked or not, lists anew.
  */
 import { spawn } from 'node:child_process';
-import { mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FullConfig, Reporter, Suite, TestCase, TestError } from '@playwright/test/reporter';
-import { digestOfFiles, gitVisibleFiles } from '../fixtures/core/work-tree.ts';
+import { digestOfFiles, filesOnDisk, gitVisibleFiles } from '../fixtures/core/work-tree.ts';
 
 /** One test of the suite: Playwright's id (stable for a project, file and title path), where it is, its tags. */
 export interface InventoryTest {
@@ -104,7 +104,7 @@ export function fullSuiteKey(config: Pick<FullConfig, 'configFile' | 'rootDir'>)
   // Playwright loads what git ignores too: every file under the test root counts, found on disk.
   let underTests: string[];
   try {
-    underTests = filesUnder(config.rootDir).map((f) => relative(dir, f));
+    underTests = filesOnDisk(config.rootDir, (name) => TEST_FILE.test(name), (name) => name === 'node_modules' || name.startsWith('.')).map((f) => relative(dir, join(config.rootDir, f)));
   } catch {
     return undefined;
   }
@@ -115,21 +115,6 @@ export function fullSuiteKey(config: Pick<FullConfig, 'configFile' | 'rootDir'>)
 
 /** Names a test file may have: Playwright's default testMatch (spec, test) and this suite's setup/teardown files. */
 const TEST_FILE = /\.(spec|test|setup|teardown)\.[cm]?[jt]sx?$/;
-
-/** Every test file below `root`, as paths, skipping node_modules and dot-folders. */
-function filesUnder(root: string): string[] {
-  const out: string[] = [];
-  const walk = (d: string): void => {
-    for (const e of readdirSync(d, { withFileTypes: true })) {
-      if (e.name === 'node_modules' || e.name.startsWith('.')) continue;
-      const p = join(d, e.name);
-      if (e.isDirectory()) walk(p);
-      else if (e.isFile() && TEST_FILE.test(e.name)) out.push(p);
-    }
-  };
-  walk(root);
-  return out;
-}
 
 const cacheFile = (cacheDir: string) => join(cacheDir, 'full-suite-list.json');
 

@@ -10,9 +10,9 @@
  * by this key, any change to any input starts an empty cache, which is a full lint; with no
  * change ESLint finds every file as it left it and re-lints nothing.
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { digestOfFiles, gitVisibleFiles } from '../../fixtures/core/work-tree.ts';
+import { digestOfFiles, filesOnDisk, gitVisibleFiles } from '../../fixtures/core/work-tree.ts';
 
 /** Where `npm run lint` keeps ESLint's caches, relative to the repository: one file per tree, `<key>.json`. */
 export const LINT_CACHE_DIR = 'node_modules/.cache/obs-acceptance/eslint';
@@ -87,32 +87,6 @@ export function leafFiles(dir: string, files: string[]): Set<string> {
 }
 
 /**
- * Code files on disk under `dir` that git does not see (it ignores them), outside
- * `node_modules` and `.git`: ESLint may lint them and TypeScript may take types from them
- * (tsconfig's `include` does not ask git), so their content is part of the key. Paths relative
- * to `dir`.
- */
-function ignoredCodeFiles(dir: string, visible: Set<string>): string[] {
-  const out: string[] = [];
-  const walk = (rel: string): void => {
-    let entries;
-    try {
-      entries = readdirSync(join(dir, rel), { withFileTypes: true });
-    } catch {
-      return;
-    }
-    for (const e of entries) {
-      const path = rel ? `${rel}/${e.name}` : e.name;
-      if (e.isDirectory()) {
-        if (e.name !== 'node_modules' && e.name !== '.git') walk(path);
-      } else if (e.isFile() && CODE.test(e.name) && !visible.has(path)) out.push(path);
-    }
-  };
-  walk('');
-  return out;
-}
-
-/**
  * The key for linting the git work tree at `dir`, as hex SHA-256 (64 characters). Inputs: the
  * path and content of every file git sees there (`gitVisibleFiles`: tracked, or untracked and
  * not ignored) except the leaves (`leafFiles`), of every code file git ignores (outside
@@ -133,6 +107,9 @@ export function lintCacheKey(dir: string): string | undefined {
   const files = gitVisibleFiles(dir);
   if (!files) return undefined;
   const leaves = leafFiles(dir, files);
-  const inputs = [...files.filter((f) => !leaves.has(f)), ...ignoredCodeFiles(dir, new Set(files))];
+  // Code git ignores still counts: ESLint may lint it and tsconfig's `include` may take types from it.
+  const visible = new Set(files);
+  const ignoredCode = filesOnDisk(dir, (name) => CODE.test(name), (name) => name === 'node_modules' || name === '.git').filter((f) => !visible.has(f));
+  const inputs = [...files.filter((f) => !leaves.has(f)), ...ignoredCode];
   return digestOfFiles(dir, [...inputs, 'node_modules/.package-lock.json'], `obs-acceptance lint cache 3\0node ${process.version}`);
 }
